@@ -1,0 +1,66 @@
+using EventStore.Api.Tracking;
+using EventStore.Domain.EventNames;
+using EventStore.Domain.Timelines;
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using JasperFx.MultiTenancy;
+using Marten;
+using Marten.Events.Aggregation;
+using Marten.Schema.Indexing.Unique;
+using Weasel.Core;
+
+namespace EventStore.Api.Persistence;
+
+/// <summary>
+/// How the event store is laid out in PostgreSQL: string stream keys (one stream per user timeline, one
+/// per workspace event-name catalog), conjoined tenancy (one tenant per workspace, every table carries
+/// tenant_id), and the inline snapshots the write-side rules read.
+/// </summary>
+public static class EventStoreSchema
+{
+    public const string SchemaName = "eventstore";
+
+    public static void Configure(StoreOptions options, string connectionString)
+    {
+        options.Connection(connectionString);
+        options.DatabaseSchemaName = SchemaName;
+        options.UseSystemTextJsonForSerialization(configure: json =>
+            // jsonb reorders keys, so a type discriminator is not necessarily the first property read back.
+            json.AllowOutOfOrderMetadataProperties = true);
+
+        options.Events.StreamIdentity = StreamIdentity.AsString;
+        options.Events.TenancyStyle = TenancyStyle.Conjoined;
+        options.Policies.AllDocumentsAreMultiTenanted();
+
+        options.Projections.Add<UserTimelineProjection>(ProjectionLifecycle.Inline);
+        options.Projections.Add<EventNameCatalogProjection>(ProjectionLifecycle.Inline);
+
+        // Identity lookups are index-backed and unique per workspace: one user_id, one email per timeline.
+        options.Schema.For<UserTimeline>()
+            .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, "uq_timeline_user_id", TenancyScope.PerTenant, t => t.UserId!)
+            .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, "uq_timeline_email", TenancyScope.PerTenant, t => t.EmailKey!);
+        options.Schema.For<RecordedOccurrence>();
+    }
+}
+
+/// <summary>Keeps the <see cref="UserTimeline"/> snapshot in step with its stream, in the same transaction.</summary>
+public sealed partial class UserTimelineProjection : SingleStreamProjection<UserTimeline, string>
+{
+    public UserTimelineProjection() => Name = nameof(UserTimeline);
+
+    public static UserTimeline Create(UserTimelineStarted started) => UserTimeline.Create(started);
+
+    public static UserTimeline Apply(UserIdAttached attached, UserTimeline timeline) => timeline.Apply(attached);
+
+    public static UserTimeline Apply(EmailAttached attached, UserTimeline timeline) => timeline.Apply(attached);
+}
+
+/// <summary>Keeps each workspace's <see cref="EventNameCatalog"/> snapshot in step with its stream.</summary>
+public sealed partial class EventNameCatalogProjection : SingleStreamProjection<EventNameCatalog, string>
+{
+    public EventNameCatalogProjection() => Name = nameof(EventNameCatalog);
+
+    public static EventNameCatalog Create(EventNameActivated activated) => EventNameCatalog.Create(activated);
+
+    public static EventNameCatalog Apply(EventNameActivated activated, EventNameCatalog catalog) => catalog.Apply(activated);
+}

@@ -1,0 +1,68 @@
+using EventStore.Api.Errors;
+using EventStore.Api.Health;
+using EventStore.Api.Hosting;
+using EventStore.Api.Http;
+using EventStore.Api.Persistence;
+using EventStore.Api.Workspaces;
+using EventStore.Domain.Tracking;
+using JasperFx;
+using JasperFx.CodeGeneration;
+using Marten;
+using Wolverine;
+using Wolverine.Http;
+using Wolverine.Marten;
+
+var builder = WebApplication.CreateBuilder(args);
+await DevelopmentPostgres.ConfigureAsync(builder);
+
+var connectionString = builder.Configuration.GetConnectionString("Postgres")
+    ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set.");
+
+if (builder.Environment.IsProduction())
+{
+    builder.Logging.ClearProviders().AddJsonConsole(json => json.IncludeScopes = true);
+}
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddOptions<TrackingRules>().BindConfiguration("Tracking");
+builder.Services.AddSingleton(services => new AccessTokens(
+    builder.Configuration.GetSection("Workspaces").Get<List<WorkspaceOptions>>() ?? [],
+    builder.Configuration.GetSection("Admin").Get<AdminOptions>() ?? new AdminOptions()));
+builder.Services.AddAccessTokenAuthentication();
+builder.Services.AddEventStoreHealthChecks(connectionString);
+
+builder.Services.AddMarten(options => EventStoreSchema.Configure(options, connectionString))
+    .UseLightweightSessions()
+    .IntegrateWithWolverine()
+    .ApplyAllDatabaseChangesOnStartup();
+
+builder.Host.UseWolverine(options =>
+{
+    // Under a test host Wolverine would otherwise adopt the test assembly and find no handlers.
+    options.ApplicationAssembly = typeof(Program).Assembly;
+
+    // Wolverine is the in-process command pipeline here: no queues, so no inbox/outbox agents to run.
+    options.Durability.Mode = DurabilityMode.MediatorOnly;
+    options.Policies.AutoApplyTransactions();
+    options.UseRuntimeCompilation();
+    options.CodeGeneration.TypeLoadMode = TypeLoadMode.Dynamic;
+});
+builder.Services.AddWolverineHttp();
+
+var app = builder.Build();
+
+// Fail at start, not at the first request, when the tokens are misconfigured.
+app.Services.GetRequiredService<AccessTokens>();
+
+app.UseRequestIds();
+app.UseErrorList();
+app.UseIntercomVersionCheck();
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapEventStoreHealthChecks();
+app.MapWolverineEndpoints();
+
+return await app.RunJasperFxCommands(args);
+
+/// <summary>The web host; public so the Alba tests can boot it.</summary>
+public partial class Program;

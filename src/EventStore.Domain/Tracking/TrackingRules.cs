@@ -1,0 +1,14 @@
+namespace EventStore.Domain.Tracking;
+
+/// <summary>The workspace-wide limits of tracking, set by operators (configuration section "Tracking").</summary>
+public sealed record TrackingRules
+{
+    /// <summary>Metadata keys kept per event: the first N sent. Intercom's API keeps 10; newer plans speak of 20.</summary>
+    public int MetadataKeyCap { get; init; } = 10;
+
+    /// <summary>How far in the future created_at may be (clock skew allowance).</summary>
+    public TimeSpan AllowedFuture { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>Distinct active event names per workspace (Intercom: 120). Archived names do not count.</summary>
+    public int ActiveEventNameCap { get; init; } = 120;
+}

@@ -1,0 +1,71 @@
+using Alba;
+using EventStore.Domain.Timelines;
+using JasperFx.Events;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EventStore.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The real service (real HTTP pipeline through Alba, real Marten and Wolverine) on a database of its own,
+/// shared by the tests of one class. Two workspaces, acme and globex, and an operator token are provisioned.
+/// </summary>
+public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
+{
+    public const string AcmeToken = "acme-token-0123456789";
+    public const string GlobexToken = "globex-token-0123456789";
+    public const string AdminToken = "admin-token-0123456789";
+
+    public IAlbaHost Host { get; private set; } = null!;
+
+    public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
+
+    /// <summary>Settings a test class changes (for example a smaller event-name cap).</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
+
+    public async ValueTask InitializeAsync()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync(GetType().Name);
+        Host = await AlbaHost.For<Program>(builder =>
+        {
+            builder.UseEnvironment("Testing");
+            builder.UseSetting("ConnectionStrings:Postgres", connectionString);
+            builder.UseSetting("Workspaces:0:Id", "acme");
+            builder.UseSetting("Workspaces:0:AccessTokens:0", AcmeToken);
+            builder.UseSetting("Workspaces:1:Id", "globex");
+            builder.UseSetting("Workspaces:1:AccessTokens:0", GlobexToken);
+            builder.UseSetting("Admin:AccessTokens:0", AdminToken);
+            builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore", "Warning");
+            foreach (var (key, value) in Settings)
+            {
+                builder.UseSetting(key, value);
+            }
+        });
+    }
+
+    /// <summary>Every event stored in a workspace, oldest first, straight from Marten's event store.</summary>
+    public async Task<IReadOnlyList<IEvent>> EventsIn(string workspace)
+    {
+        await using var session = Store.QuerySession(workspace);
+        return await session.Events.QueryAllRawEvents().OrderBy(e => e.Sequence).ToListAsync();
+    }
+
+    public async Task<IReadOnlyList<EventTracked>> TrackedIn(string workspace) =>
+        [.. (await EventsIn(workspace)).Select(e => e.Data).OfType<EventTracked>()];
+
+    public async Task<IReadOnlyList<UserTimeline>> TimelinesIn(string workspace)
+    {
+        await using var session = Store.QuerySession(workspace);
+        return await session.Query<UserTimeline>().ToListAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Host is not null)
+        {
+            await Host.DisposeAsync();
+        }
+    }
+}
