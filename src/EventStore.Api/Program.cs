@@ -8,6 +8,7 @@ using EventStore.Domain.Tracking;
 using JasperFx;
 using JasperFx.CodeGeneration;
 using Marten;
+using Npgsql;
 using Wolverine;
 using Wolverine.Http;
 using Wolverine.Marten;
@@ -31,7 +32,11 @@ builder.Services.AddSingleton(services => new AccessTokens(
 builder.Services.AddAccessTokenAuthentication();
 builder.Services.AddEventStoreHealthChecks(connectionString);
 
-builder.Services.AddMarten(options => EventStoreSchema.Configure(options, connectionString))
+// One connection pool for Marten and for the read side's own SQL.
+var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "eventstore" }.Build();
+builder.Services.AddSingleton(_ => dataSource);
+builder.Services.AddSingleton<PageCursors>();
+builder.Services.AddMarten(options => EventStoreSchema.Configure(options, dataSource))
     .UseLightweightSessions()
     .IntegrateWithWolverine()
     .ApplyAllDatabaseChangesOnStartup();

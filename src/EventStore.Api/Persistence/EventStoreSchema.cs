@@ -1,3 +1,5 @@
+using EventStore.Api.Summaries;
+using EventStore.Api.Timelines;
 using EventStore.Api.Tracking;
 using EventStore.Domain.EventNames;
 using EventStore.Domain.Timelines;
@@ -20,9 +22,14 @@ public static class EventStoreSchema
 {
     public const string SchemaName = "eventstore";
 
-    public static void Configure(StoreOptions options, string connectionString)
+    /// <summary>A table of our own read models, in the event store's schema.</summary>
+#pragma warning disable CS0618 // the replacement needs an IdentifierUsage Weasel does not document yet; our names are plain lower case
+    public static Weasel.Postgresql.PostgresqlObjectName TableNamed(string name) => new(SchemaName, name);
+#pragma warning restore CS0618
+
+    public static void Configure(StoreOptions options, Npgsql.NpgsqlDataSource dataSource)
     {
-        options.Connection(connectionString);
+        options.Connection(dataSource);
         options.DatabaseSchemaName = SchemaName;
         options.UseSystemTextJsonForSerialization(configure: json =>
             // jsonb reorders keys, so a type discriminator is not necessarily the first property read back.
@@ -34,12 +41,15 @@ public static class EventStoreSchema
 
         options.Projections.Add<UserTimelineProjection>(ProjectionLifecycle.Inline);
         options.Projections.Add<EventNameCatalogProjection>(ProjectionLifecycle.Inline);
+        options.Projections.Add(new TimelineProjection(), ProjectionLifecycle.Inline);
+        options.Projections.Add(new EventStatsProjection(), ProjectionLifecycle.Inline);
 
         // Identity lookups are index-backed and unique per workspace: one user_id, one email per timeline.
         options.Schema.For<UserTimeline>()
             .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, "uq_timeline_user_id", TenancyScope.PerTenant, t => t.UserId!)
             .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, "uq_timeline_email", TenancyScope.PerTenant, t => t.EmailKey!);
         options.Schema.For<RecordedOccurrence>();
+        options.Storage.ExtendedSchemaObjects.Add(ServiceSecrets.Definition());
     }
 }
 
@@ -63,4 +73,10 @@ public sealed partial class EventNameCatalogProjection : SingleStreamProjection<
     public static EventNameCatalog Create(EventNameActivated activated) => EventNameCatalog.Create(activated);
 
     public static EventNameCatalog Apply(EventNameActivated activated, EventNameCatalog catalog) => catalog.Apply(activated);
+
+    public static EventNameCatalog Apply(EventNameDescribed described, EventNameCatalog catalog) => catalog.Apply(described);
+
+    public static EventNameCatalog Apply(EventNameArchived archived, EventNameCatalog catalog) => catalog.Apply(archived);
+
+    public static EventNameCatalog Apply(EventNameUnarchived unarchived, EventNameCatalog catalog) => catalog.Apply(unarchived);
 }

@@ -24,3 +24,17 @@ public sealed record EventTracked(
     IReadOnlyList<MetadataEntry> Metadata,
     string? UserId,
     string? Email);
+
+/// <summary>
+/// History brought in without raw events (Intercom's summary import): the user did <c>Name</c>
+/// <c>Count</c> times between <c>First</c> and <c>Last</c> (Unix seconds). Read models merge it with tracked events.
+/// </summary>
+public sealed record EventSummaryImported(
+    string Workspace,
+    string TimelineId,
+    string Name,
+    long Count,
+    long First,
+    long Last,
+    string? UserId,
+    string? Email);

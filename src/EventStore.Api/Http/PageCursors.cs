@@ -1,0 +1,81 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using EventStore.Api.Persistence;
+using Npgsql;
+
+namespace EventStore.Api.Http;
+
+/// <summary>
+/// Opaque, tamper-evident paging cursors. A cursor carries a few numbers or a string (a keyset position),
+/// is bound to what it pages (workspace + list, e.g. one user's timeline) and signed with HMAC-SHA256, so a
+/// changed, truncated or borrowed cursor is a 400 instead of a wrong page. The signing key lives in the
+/// database (created on first use), so every API node and every restart accepts the same cursors.
+/// </summary>
+public sealed class PageCursors(NpgsqlDataSource dataSource)
+{
+    private const int MacLength = 16;
+    private readonly Lazy<Task<byte[]>> key = new(() => LoadKeyAsync(dataSource));
+
+    public async Task<string> EncodeAsync(string scope, string position)
+    {
+        var payload = Encoding.UTF8.GetBytes(position);
+        var mac = Mac(await key.Value, scope, payload);
+        var token = new byte[payload.Length + MacLength];
+        payload.CopyTo(token, 0);
+        mac.CopyTo(token, payload.Length);
+        return Base64UrlEncode(token);
+    }
+
+    /// <summary>The position a cursor holds, or null when it was not issued for this scope by this service.</summary>
+    public async Task<string?> DecodeAsync(string scope, string cursor)
+    {
+        var token = Base64UrlDecode(cursor);
+        if (token is null || token.Length < MacLength)
+        {
+            return null;
+        }
+
+        var payload = token.AsSpan(0, token.Length - MacLength).ToArray();
+        var expected = Mac(await key.Value, scope, payload);
+        return CryptographicOperations.FixedTimeEquals(expected, token.AsSpan(token.Length - MacLength))
+            ? Encoding.UTF8.GetString(payload)
+            : null;
+    }
+
+    private static byte[] Mac(byte[] key, string scope, byte[] payload)
+    {
+        var scopeBytes = Encoding.UTF8.GetBytes(scope);
+        var input = new byte[4 + scopeBytes.Length + payload.Length];
+        BinaryPrimitives.WriteInt32BigEndian(input, scopeBytes.Length);
+        scopeBytes.CopyTo(input, 4);
+        payload.CopyTo(input, 4 + scopeBytes.Length);
+        return HMACSHA256.HashData(key, input)[..MacLength];
+    }
+
+    private static async Task<byte[]> LoadKeyAsync(NpgsqlDataSource dataSource)
+    {
+        var table = ServiceSecrets.Table.QualifiedName;
+        await using var command = dataSource.CreateCommand(
+            $"insert into {table} (name, secret) values ('cursor-signing', $1) on conflict (name) do nothing; " +
+            $"select secret from {table} where name = 'cursor-signing'");
+        command.Parameters.AddWithValue(RandomNumberGenerator.GetBytes(32));
+        return (byte[])(await command.ExecuteScalarAsync())!;
+    }
+
+    private static string Base64UrlEncode(byte[] bytes) =>
+        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static byte[]? Base64UrlDecode(string text)
+    {
+        if (text.Length > 1024)
+        {
+            return null;
+        }
+
+        var base64 = text.Replace('-', '+').Replace('_', '/');
+        base64 += (base64.Length % 4) switch { 2 => "==", 3 => "=", _ => "" };
+        var buffer = new byte[base64.Length];
+        return Convert.TryFromBase64String(base64, buffer, out var written) ? buffer[..written] : null;
+    }
+}

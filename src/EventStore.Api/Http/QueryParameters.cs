@@ -1,0 +1,70 @@
+using System.Globalization;
+using EventStore.Domain;
+
+namespace EventStore.Api.Http;
+
+/// <summary>
+/// Reads query-string parameters under the API's rules, collecting a <see cref="Rejection"/> naming the
+/// parameter for every bad value, so a request with three bad parameters hears about all three.
+/// </summary>
+public sealed class QueryParameters(IQueryCollection query)
+{
+    public const int DefaultPerPage = 15;
+    public const int MaxPerPage = 100;
+
+    private readonly List<Rejection> rejections = [];
+
+    public IReadOnlyList<Rejection> Rejections => rejections;
+
+    public bool IsValid => rejections.Count == 0;
+
+    public string? String(string name)
+    {
+        var values = query[name];
+        if (values.Count > 1)
+        {
+            rejections.Add(Rejection.Invalid(name, $"{name} is given more than once"));
+            return null;
+        }
+
+        return values.Count == 0 ? null : values[0];
+    }
+
+    public long? Long(string name, long min = long.MinValue, long max = long.MaxValue)
+    {
+        var text = String(name);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            rejections.Add(Rejection.Invalid(name, min == long.MinValue && max == long.MaxValue
+                ? $"{name} must be an integer"
+                : $"{name} must be an integer from {min} to {max}"));
+            return null;
+        }
+
+        return value;
+    }
+
+    public int PerPage(int defaultValue = DefaultPerPage) => (int)(Long("per_page", 1, MaxPerPage) ?? defaultValue);
+
+    public bool Flag(string name)
+    {
+        var text = String(name);
+        switch (text?.ToLowerInvariant())
+        {
+            case null or "false":
+                return false;
+            case "true":
+                return true;
+            default:
+                rejections.Add(Rejection.Invalid(name, $"{name} must be true or false"));
+                return false;
+        }
+    }
+
+    public void Reject(Rejection rejection) => rejections.Add(rejection);
+}
