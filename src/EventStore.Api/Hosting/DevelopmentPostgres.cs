@@ -33,7 +33,8 @@ public static class DevelopmentPostgres
             Database = "eventstore",
             Log = line => Console.WriteLine($"[local postgres] {line}"),
         });
-        builder.Services.AddSingleton(cluster);
+        // A factory registration, so the container disposes (stops) the cluster it started when the host stops.
+        builder.Services.AddSingleton(_ => cluster);
         var settings = new Dictionary<string, string?> { [ConnectionStringKey] = cluster.ConnectionString };
 
         if (!builder.Configuration.GetSection("Workspaces").GetChildren().Any())
