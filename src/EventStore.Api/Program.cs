@@ -59,6 +59,9 @@ var app = builder.Build();
 // Fail at start, not at the first request, when the tokens are misconfigured.
 app.Services.GetRequiredService<AccessTokens>();
 
+// Resolving the development cluster (if any) hands it to the container, which stops it on shutdown.
+app.Services.GetService<EventStore.LocalPostgres.LocalPostgresCluster>();
+
 app.UseRequestIds();
 app.UseErrorList();
 app.UseIntercomVersionCheck();
