@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using EventStore.Api.Errors;
 using EventStore.Api.Http;
 using EventStore.Api.Persistence;
@@ -80,82 +79,32 @@ public static class TrackEventHandler
 {
     public static async Task<TrackOutcome> Handle(TrackEvent command, IDocumentSession session, IOptions<TrackingRules> rules, CancellationToken cancellation)
     {
-        var workspace = session.TenantId;
         var (who, what) = (command.Who, command.What);
-        var emailKey = UserReference.EmailKey(who.Email);
+        var (known, catalog) = await UserTimelineStreams.LoadAsync(session, who, cancellation);
 
-        // One round trip for everything the rules need to know about the user and the workspace's names.
-        var batch = session.CreateBatchQuery();
-        var byId = who.IntercomUserId is null ? null : batch.Load<UserTimeline>(who.IntercomUserId);
-        var byUserId = who.UserId is null ? null : batch.Query<UserTimeline>().Where(t => t.UserId == who.UserId).ToList();
-        var byEmail = emailKey is null ? null : batch.Query<UserTimeline>().Where(t => t.EmailKey == emailKey).ToList();
-        var catalogTask = batch.Load<EventNameCatalog>(EventNameCatalog.StreamKey);
-        await batch.Execute(cancellation);
-
-        var known = new KnownTimelines(
-            byId is null ? null : await byId,
-            byUserId is null ? null : (await byUserId).FirstOrDefault(),
-            byEmail is null ? null : (await byEmail).FirstOrDefault());
-
-        var resolved = UserTimeline.Resolve(workspace, who, known, NewTimelineId);
+        var resolved = UserTimelineStreams.Resolve(session, who, known);
         if (!resolved.IsSuccess)
         {
             return TrackOutcome.Refused(resolved.Rejection!);
         }
 
-        var (timeline, isNew, identityEvents) = resolved.Value!;
+        var timeline = resolved.Value!.Timeline;
         var occurrenceKey = what.KeyFor(timeline.Id);
-        var alreadyRecorded = !isNew && await session.LoadAsync<RecordedOccurrence>(occurrenceKey, cancellation) is not null;
-        var decision = timeline.Track(workspace, what, alreadyRecorded);
+        var alreadyRecorded = !resolved.Value.IsNew && await session.LoadAsync<RecordedOccurrence>(occurrenceKey, cancellation) is not null;
+        var decision = timeline.Track(session.TenantId, what, alreadyRecorded);
         if (decision.IsDuplicate)
         {
             return TrackOutcome.Duplicate;
         }
 
-        var catalog = await catalogTask ?? new EventNameCatalog();
-        if (!catalog.Knows(what.Name))
+        var refused = await UserTimelineStreams.AdmitNamesAsync(session, catalog, [what.Name], rules.Value.ActiveEventNameCap, cancellation);
+        if (refused is not null)
         {
-            // A new name takes a slot under the workspace cap: decide on the catalog fetched for writing,
-            // so two new names arriving together cannot both take the last slot.
-            var catalogStream = await session.Events.FetchForWriting<EventNameCatalog>(EventNameCatalog.StreamKey, cancellation);
-            var admission = (catalogStream.Aggregate ?? new EventNameCatalog()).Admit(workspace, what.Name, rules.Value.ActiveEventNameCap);
-            if (!admission.IsSuccess)
-            {
-                return TrackOutcome.Refused(admission.Rejection!);
-            }
-
-            if (admission.Value is { } activated)
-            {
-                catalogStream.AppendOne(activated);
-            }
+            return TrackOutcome.Refused(refused);
         }
 
-        if (isNew)
-        {
-            session.Events.StartStream<UserTimeline>(timeline.Id, [.. identityEvents, decision.Tracked!]);
-        }
-        else if (identityEvents.Count > 0)
-        {
-            // Identity changes are checked against the stream version: nobody may have changed this user meanwhile.
-            var stream = await session.Events.FetchForWriting<UserTimeline>(timeline.Id, cancellation);
-            if (stream.Aggregate != known.ById && stream.Aggregate != known.ByUserId && stream.Aggregate != known.ByEmail)
-            {
-                throw new WriteConflictException($"Timeline {timeline.Id} changed while the command was decided");
-            }
-
-            stream.AppendMany([.. identityEvents, decision.Tracked!]);
-        }
-        else
-        {
-            // Plain tracking changes no state the rules read, so it needs no version check: concurrent
-            // events for one user do not conflict, and the occurrence key below keeps them unique.
-            session.Events.Append(timeline.Id, decision.Tracked!);
-        }
-
+        await UserTimelineStreams.AppendAsync(session, known, resolved.Value, [decision.Tracked!], cancellation);
         session.Insert(new RecordedOccurrence(occurrenceKey));
         return TrackOutcome.Accepted;
     }
-
-    /// <summary>24 hex characters, the shape of Intercom's contact ids.</summary>
-    private static string NewTimelineId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
 }
