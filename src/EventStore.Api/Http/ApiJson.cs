@@ -11,7 +11,13 @@ public static class ApiJson
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DictionaryKeyPolicy = null,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
+
+    /// <summary>URLs in pages links stay readable: JSON served as application/json needs no HTML escaping of '&amp;'.</summary>
+    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static Utf8JsonWriter Writer(Stream stream) => new(stream, WriterOptions);
 
     public static IResult Ok<T>(T value) => Results.Json(value, Options, "application/json; charset=utf-8", StatusCodes.Status200OK);
 

@@ -15,12 +15,12 @@ namespace EventStore.Api.Http;
 public sealed class PageCursors(NpgsqlDataSource dataSource)
 {
     private const int MacLength = 16;
-    private readonly Lazy<Task<byte[]>> key = new(() => LoadKeyAsync(dataSource));
+    private Task<byte[]>? key;
 
     public async Task<string> EncodeAsync(string scope, string position)
     {
         var payload = Encoding.UTF8.GetBytes(position);
-        var mac = Mac(await key.Value, scope, payload);
+        var mac = Mac(await KeyAsync(), scope, payload);
         var token = new byte[payload.Length + MacLength];
         payload.CopyTo(token, 0);
         mac.CopyTo(token, payload.Length);
@@ -37,7 +37,7 @@ public sealed class PageCursors(NpgsqlDataSource dataSource)
         }
 
         var payload = token.AsSpan(0, token.Length - MacLength).ToArray();
-        var expected = Mac(await key.Value, scope, payload);
+        var expected = Mac(await KeyAsync(), scope, payload);
         return CryptographicOperations.FixedTimeEquals(expected, token.AsSpan(token.Length - MacLength))
             ? Encoding.UTF8.GetString(payload)
             : null;
@@ -53,12 +53,25 @@ public sealed class PageCursors(NpgsqlDataSource dataSource)
         return HMACSHA256.HashData(key, input)[..MacLength];
     }
 
+    /// <summary>The signing key, loaded once; a failed load (database down) is retried by the next request.</summary>
+    private Task<byte[]> KeyAsync()
+    {
+        var current = key;
+        if (current is null || current.IsFaulted || current.IsCanceled)
+        {
+            current = LoadKeyAsync(dataSource);
+            key = current;
+        }
+
+        return current;
+    }
+
     private static async Task<byte[]> LoadKeyAsync(NpgsqlDataSource dataSource)
     {
         var table = ServiceSecrets.Table.QualifiedName;
         await using var command = dataSource.CreateCommand(
-            $"insert into {table} (name, secret) values ('cursor-signing', $1) on conflict (name) do nothing; " +
-            $"select secret from {table} where name = 'cursor-signing'");
+            $"with created as (insert into {table} (name, secret) values ('cursor-signing', $1) on conflict (name) do nothing returning secret) " +
+            $"select secret from created union all select secret from {table} where name = 'cursor-signing' limit 1");
         command.Parameters.AddWithValue(RandomNumberGenerator.GetBytes(32));
         return (byte[])(await command.ExecuteScalarAsync())!;
     }

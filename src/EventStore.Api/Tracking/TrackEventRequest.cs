@@ -15,8 +15,6 @@ public sealed record ParsedTrackRequest(TrackEvent? Command, IReadOnlyList<Rejec
 /// </summary>
 public static class TrackEventRequest
 {
-    public const int MaxIdentifierLength = 255;
-
     public static ParsedTrackRequest Parse(JsonElement body, TrackingRules rules, DateTimeOffset now)
     {
         var rejections = new List<Rejection>();
@@ -33,13 +31,7 @@ public static class TrackEventRequest
         }
 
         var createdAt = ReadCreatedAt(body, rules, now, rejections);
-        var userId = ReadIdentifier(body, "user_id", rejections, allowInteger: true);
-        var email = ReadEmail(body, rejections);
-        var id = ReadIdentifier(body, "id", rejections, allowInteger: false);
-        if (userId is null && email is null && id is null && !rejections.Any(r => r.Field is "user_id" or "email" or "id"))
-        {
-            rejections.Add(Rejection.Missing("user_id", "One of user_id, email or id is required to identify the user"));
-        }
+        var who = UserReferenceRequest.Parse(body, rejections);
 
         var metadata = body.TryGetProperty("metadata", out var metadataElement)
             ? Metadata.Parse(metadataElement, rules.MetadataKeyCap)
@@ -52,12 +44,12 @@ public static class TrackEventRequest
         }
 
         var command = new TrackEvent(
-            new UserReference(id, userId, email),
+            who!,
             new Occurrence(name, rawName!, createdAt!.Value, metadata.Entries));
         return new ParsedTrackRequest(command, [], metadata.IgnoredKeys);
     }
 
-    private static string? ReadString(JsonElement body, string field, List<Rejection> rejections, bool required)
+    internal static string? ReadString(JsonElement body, string field, List<Rejection> rejections, bool required)
     {
         if (!body.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
         {
@@ -107,56 +99,5 @@ public static class TrackEventRequest
         }
 
         return seconds;
-    }
-
-    private static string? ReadIdentifier(JsonElement body, string field, List<Rejection> rejections, bool allowInteger)
-    {
-        if (!body.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        // Some clients send numeric user ids; an integer has one obvious string form, so take it.
-        if (allowInteger && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number))
-        {
-            return number.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        if (value.ValueKind != JsonValueKind.String)
-        {
-            rejections.Add(Rejection.WrongType(field, $"{field} must be a string"));
-            return null;
-        }
-
-        var text = value.GetString()!;
-        var problem = text.Trim().Length == 0 ? $"{field} must not be empty"
-            : text.Length > MaxIdentifierLength ? $"{field} must be at most {MaxIdentifierLength} characters"
-            : Text.HasControlCharacters(text) ? $"{field} must not contain control characters"
-            : null;
-        if (problem is not null)
-        {
-            rejections.Add(Rejection.Invalid(field, problem));
-            return null;
-        }
-
-        return text;
-    }
-
-    private static string? ReadEmail(JsonElement body, List<Rejection> rejections)
-    {
-        var email = ReadIdentifier(body, "email", rejections, allowInteger: false)?.Trim();
-        if (email is null)
-        {
-            return null;
-        }
-
-        var at = email.IndexOf('@');
-        if (at <= 0 || at == email.Length - 1 || email.Any(char.IsWhiteSpace))
-        {
-            rejections.Add(Rejection.Invalid("email", "email must be an email address such as pi@example.org"));
-            return null;
-        }
-
-        return email;
     }
 }

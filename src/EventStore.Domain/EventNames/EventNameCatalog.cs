@@ -45,6 +45,15 @@ public sealed record EventNameCatalog
 
     public EventNameCatalog Apply(EventNameUnarchived unarchived) => With(unarchived.Name, Names[unarchived.Name] with { Archived = false });
 
+    public EventNameCatalog Evolve(object @event) => @event switch
+    {
+        EventNameActivated e => Apply(e),
+        EventNameDescribed e => Apply(e),
+        EventNameArchived e => Apply(e),
+        EventNameUnarchived e => Apply(e),
+        _ => this,
+    };
+
     public bool Knows(EventName name) => Names.ContainsKey(name.Value);
 
     public EventNameEntry? Find(string name) => Names.GetValueOrDefault(name);

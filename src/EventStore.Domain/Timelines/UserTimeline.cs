@@ -130,6 +130,12 @@ public sealed record UserTimeline
             : TrackDecision.Record(new EventTracked(
                 workspace, Id, occurrence.Name.Value, occurrence.RawName, occurrence.CreatedAt, occurrence.Metadata, UserId, Email));
 
+    /// <summary>Records imported history unless the very same summary was imported before.</summary>
+    public EventSummaryImported? Import(string workspace, ImportedSummary summary, bool alreadyImported) =>
+        alreadyImported
+            ? null
+            : new EventSummaryImported(workspace, Id, summary.Name.Value, summary.Count, summary.First, summary.Last, UserId, Email);
+
     private static Rejection Conflict(string field, string message) => new(RejectionKind.Conflict, "conflict", message, field);
 }
 
