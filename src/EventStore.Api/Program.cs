@@ -49,8 +49,11 @@ builder.Host.UseWolverine(options =>
     // Wolverine is the in-process command pipeline here: no queues, so no inbox/outbox agents to run.
     options.Durability.Mode = DurabilityMode.MediatorOnly;
     options.Policies.AutoApplyTransactions();
+    // Handler and endpoint code is generated ahead of time (Internal/Generated, `codegen write`) and loaded
+    // statically: no Roslyn at run time, fast start and no compile on the first request (ADR 0005).
+    // Development falls back to compiling whatever was not pre-generated yet.
     options.UseRuntimeCompilation();
-    options.CodeGeneration.TypeLoadMode = TypeLoadMode.Dynamic;
+    options.CodeGeneration.TypeLoadMode = builder.Environment.IsDevelopment() ? TypeLoadMode.Auto : TypeLoadMode.Static;
 });
 builder.Services.AddWolverineHttp();
 

@@ -68,12 +68,16 @@ public sealed class PageCursors(NpgsqlDataSource dataSource)
 
     private static async Task<byte[]> LoadKeyAsync(NpgsqlDataSource dataSource)
     {
+        // Two statements, so the select takes a fresh snapshot: when another node created the key at the same
+        // moment, the insert waits for it and the select then reads the key that node committed.
         var table = ServiceSecrets.Table.QualifiedName;
-        await using var command = dataSource.CreateCommand(
-            $"with created as (insert into {table} (name, secret) values ('cursor-signing', $1) on conflict (name) do nothing returning secret) " +
-            $"select secret from created union all select secret from {table} where name = 'cursor-signing' limit 1");
-        command.Parameters.AddWithValue(RandomNumberGenerator.GetBytes(32));
-        return (byte[])(await command.ExecuteScalarAsync())!;
+        await using var batch = dataSource.CreateBatch();
+        var insert = new NpgsqlBatchCommand($"insert into {table} (name, secret) values ('cursor-signing', $1) on conflict (name) do nothing");
+        insert.Parameters.AddWithValue(RandomNumberGenerator.GetBytes(32));
+        batch.BatchCommands.Add(insert);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"select secret from {table} where name = 'cursor-signing'"));
+        return await batch.ExecuteScalarAsync() as byte[]
+            ?? throw new InvalidOperationException("The cursor signing key could not be read back.");
     }
 
     private static string Base64UrlEncode(byte[] bytes) =>

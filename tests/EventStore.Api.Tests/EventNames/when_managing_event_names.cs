@@ -72,3 +72,50 @@ public sealed class when_archiving_frees_a_slot(ThreeNameCap api) : IClassFixtur
         (await api.Host.Send(HttpMethod.Post, "/event-names/a/unarchive")).ShouldBeError(HttpStatusCode.UnprocessableEntity, "unprocessable_entity");
     }
 }
+
+public sealed class when_listing_event_names(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    [Fact]
+    public async Task lists_every_name_with_its_counts_description_and_archived_state()
+    {
+        foreach (var (name, user, at) in new[] { ("b-listed", "u1", 1_700_000_000L), ("b-listed", "u2", 1_700_000_100L), ("b-listed", "u2", 1_700_000_200L), ("a-archived", "u1", 1_700_000_000L) })
+        {
+            (await api.Host.PostEvent(Scenarios.Event(name: name, userId: user, createdAt: at))).Status.ShouldBe(HttpStatusCode.Accepted);
+        }
+
+        await api.Host.Send(HttpMethod.Put, "/event-names/b-listed", """{"description":"Listed it"}""");
+        await api.Host.Send(HttpMethod.Post, "/event-names/a-archived/archive");
+
+        var json = (await api.Host.Get("/event-names")).Json;
+
+        json["type"]!.GetValue<string>().ShouldBe("event_name.list");
+        var names = json["event_names"]!.AsArray();
+        names.Select(n => n!["name"]!.GetValue<string>()).ShouldBe(["a-archived", "b-listed"]);
+        names[0]!["archived"]!.GetValue<bool>().ShouldBeTrue();
+        var listed = names[1]!;
+        listed["type"]!.GetValue<string>().ShouldBe("event_name");
+        listed["description"]!.GetValue<string>().ShouldBe("Listed it");
+        listed["user_count"]!.GetValue<long>().ShouldBe(2);
+        listed["event_count"]!.GetValue<long>().ShouldBe(3);
+        listed["first"]!.GetValue<string>().ShouldBe("2023-11-14T22:13:20.000Z");
+    }
+
+    [Fact]
+    public async Task hides_archived_names_from_segments_unless_asked()
+    {
+        (await api.Host.PostEvent(Scenarios.Event(name: "hidden-when-archived", userId: "u3"))).Status.ShouldBe(HttpStatusCode.Accepted);
+        await api.Host.Send(HttpMethod.Post, "/event-names/hidden-when-archived/archive");
+
+        (await api.Host.Get("/segments?per_page=100")).Json["segments"]!.AsArray().ShouldNotContain(s => s!["name"]!.GetValue<string>() == "hidden-when-archived");
+        (await api.Host.Get("/segments?per_page=100&include_archived=true")).Json["segments"]!.AsArray().ShouldContain(s => s!["name"]!.GetValue<string>() == "hidden-when-archived");
+    }
+
+    [Fact]
+    public async Task shows_nothing_of_one_workspace_to_another()
+    {
+        (await api.Host.PostEvent(Scenarios.Event(name: "acme-secret", userId: "u4"))).Status.ShouldBe(HttpStatusCode.Accepted);
+
+        (await api.Host.Get("/event-names", ApiFixture.GlobexToken)).Json["event_names"]!.AsArray().ShouldNotContain(n => n!["name"]!.GetValue<string>() == "acme-secret");
+        (await api.Host.Send(HttpMethod.Put, "/event-names/acme-secret", """{"description":"x"}""", ApiFixture.GlobexToken)).ShouldBeError(HttpStatusCode.NotFound, "not_found");
+    }
+}

@@ -1,0 +1,331 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using EventStore.Api.Errors;
+using EventStore.Api.Http;
+using EventStore.Api.Summaries;
+using EventStore.Api.Workspaces;
+using EventStore.Domain;
+using EventStore.Domain.Tracking;
+using Microsoft.AspNetCore.Authorization;
+using Npgsql;
+using Wolverine.Http;
+
+namespace EventStore.Api.Segments;
+
+/// <summary>
+/// A boolean query over segments: conditions ("did this event, with these filters") combined with
+/// and / or / not. Each condition is an uncorrelated <c>t.id in (select ... from event_stats ...)</c> on one
+/// name's index range, which PostgreSQL runs once (a hashed subplan, also under OR and NOT).
+/// </summary>
+internal abstract record SegmentQuery
+{
+    /// <summary>The query as parsed, names quoted: what a paging cursor is bound to.</summary>
+    public abstract string Canonical { get; }
+
+    public abstract void AppendSql(SqlBuilder sql, string tenant, long now);
+}
+
+internal sealed record AllOf(IReadOnlyList<SegmentQuery> Children) : SegmentQuery
+{
+    public override string Canonical => $"and({string.Join(',', Children.Select(c => c.Canonical))})";
+
+    public override void AppendSql(SqlBuilder sql, string tenant, long now) => Join(sql, " and ", Children, tenant, now);
+
+    internal static void Join(SqlBuilder sql, string separator, IReadOnlyList<SegmentQuery> children, string tenant, long now)
+    {
+        sql.Append("(");
+        for (var i = 0; i < children.Count; i++)
+        {
+            sql.Append(i == 0 ? "" : separator);
+            children[i].AppendSql(sql, tenant, now);
+        }
+
+        sql.Append(")");
+    }
+}
+
+internal sealed record AnyOf(IReadOnlyList<SegmentQuery> Children) : SegmentQuery
+{
+    public override string Canonical => $"or({string.Join(',', Children.Select(c => c.Canonical))})";
+
+    public override void AppendSql(SqlBuilder sql, string tenant, long now) => AllOf.Join(sql, " or ", Children, tenant, now);
+}
+
+internal sealed record NoneOf(SegmentQuery Inner) : SegmentQuery
+{
+    public override string Canonical => $"not({Inner.Canonical})";
+
+    public override void AppendSql(SqlBuilder sql, string tenant, long now)
+    {
+        sql.Append("not ");
+        Inner.AppendSql(sql, tenant, now);
+    }
+}
+
+internal sealed record DidEvent(string Name, SegmentFilter Filter) : SegmentQuery
+{
+    public override string Canonical => $"did({JsonSerializer.Serialize(Name)},{Filter.Canonical})";
+
+    public override void AppendSql(SqlBuilder sql, string tenant, long now)
+    {
+        // timeline_id is never null, so NOT of this IN is the plain complement.
+        sql.Append($"(t.id in (select s.timeline_id from {EventStatsProjection.Table.QualifiedName} s where s.tenant_id = {tenant} and s.name = {sql.Parameter(Name)}");
+        Filter.AppendSql(sql, "s", now);
+        sql.Append("))");
+    }
+}
+
+/// <summary>The search body: a query, or every rule it breaks, each naming its path (<c>query.and[2].count_gt</c>).</summary>
+internal sealed record SegmentSearch(SegmentQuery? Query, int PerPage, string? StartingAfter, IReadOnlyList<Rejection> Rejections)
+{
+    public const int MaxConditions = 20;
+    public const int MaxDepth = 5;
+    public const int MaxChildren = 20;
+
+    private static readonly string[] BodyKeys = ["query", "per_page", "starting_after"];
+    private static readonly string[] Operators = ["and", "or", "not"];
+
+    public static SegmentSearch Parse(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            return new(null, 0, null, [Rejection.WrongType("body", "The request body must be a JSON object")]);
+        }
+
+        var rejections = new List<Rejection>();
+        foreach (var property in body.EnumerateObject().Where(p => !BodyKeys.Contains(p.Name)))
+        {
+            rejections.Add(Rejection.Invalid(property.Name, $"{property.Name} is not a search parameter; use {string.Join(", ", BodyKeys)}"));
+        }
+
+        SegmentQuery? query = null;
+        if (!body.TryGetProperty("query", out var root) || root.ValueKind == JsonValueKind.Null)
+        {
+            rejections.Add(Rejection.Missing("query", "query is required: a condition with event_name, or one of and, or, not"));
+        }
+        else
+        {
+            query = new Parser(rejections).Node(root, "query", depth: 1);
+        }
+
+        var perPage = QueryParameters.DefaultPerPage;
+        if (body.TryGetProperty("per_page", out var perPageElement) && perPageElement.ValueKind != JsonValueKind.Null)
+        {
+            if (perPageElement.ValueKind != JsonValueKind.Number)
+            {
+                rejections.Add(Rejection.WrongType("per_page", "per_page must be an integer"));
+            }
+            else if (!perPageElement.TryGetInt32(out perPage) || perPage is < 1 or > QueryParameters.MaxPerPage)
+            {
+                rejections.Add(Rejection.Invalid("per_page", $"per_page must be an integer from 1 to {QueryParameters.MaxPerPage}"));
+            }
+        }
+
+        string? startingAfter = null;
+        if (body.TryGetProperty("starting_after", out var cursorElement) && cursorElement.ValueKind != JsonValueKind.Null)
+        {
+            if (cursorElement.ValueKind == JsonValueKind.String)
+            {
+                startingAfter = cursorElement.GetString();
+            }
+            else
+            {
+                rejections.Add(Rejection.WrongType("starting_after", "starting_after must be a string: pages.next.starting_after of the previous page"));
+            }
+        }
+
+        return new(rejections.Count == 0 ? query : null, perPage, startingAfter, rejections);
+    }
+
+    private sealed class Parser(List<Rejection> rejections)
+    {
+        private int conditions;
+
+        public SegmentQuery? Node(JsonElement node, string path, int depth)
+        {
+            if (node.ValueKind != JsonValueKind.Object)
+            {
+                rejections.Add(Rejection.WrongType(path, $"{path} must be an object: a condition with event_name, or one of and, or, not"));
+                return null;
+            }
+
+            if (depth > MaxDepth)
+            {
+                rejections.Add(Rejection.Invalid(path, $"queries nest at most {MaxDepth} levels deep"));
+                return null;
+            }
+
+            var keys = node.EnumerateObject().Select(p => p.Name).ToList();
+            var operators = keys.Where(Operators.Contains).ToList();
+            var isCondition = keys.Contains("event_name");
+            if (operators.Count + (isCondition ? 1 : 0) != 1)
+            {
+                rejections.Add(Rejection.Invalid(path, $"{path} must hold exactly one of event_name, and, or, not"));
+                return null;
+            }
+
+            return isCondition ? Condition(node, path) : Operator(node, operators[0], keys, path, depth);
+        }
+
+        private SegmentQuery? Operator(JsonElement node, string op, List<string> keys, string path, int depth)
+        {
+            var valid = true;
+            foreach (var key in keys.Where(k => k != op))
+            {
+                rejections.Add(Rejection.Invalid($"{path}.{key}", $"{path}.{key} is not allowed beside {op}"));
+                valid = false;
+            }
+
+            var field = $"{path}.{op}";
+            var value = node.GetProperty(op);
+            if (op == "not")
+            {
+                var inner = Node(value, field, depth + 1);
+                return valid && inner is not null ? new NoneOf(inner) : null;
+            }
+
+            if (value.ValueKind != JsonValueKind.Array)
+            {
+                rejections.Add(Rejection.WrongType(field, $"{field} must be an array of 1 to {MaxChildren} queries"));
+                return null;
+            }
+
+            var length = value.GetArrayLength();
+            if (length is 0 or > MaxChildren)
+            {
+                rejections.Add(Rejection.Invalid(field, $"{field} must hold 1 to {MaxChildren} queries"));
+                return null;
+            }
+
+            var children = value.EnumerateArray().Select((child, i) => Node(child, $"{field}[{i}]", depth + 1)).ToList();
+            if (!valid || children.Contains(null))
+            {
+                return null;
+            }
+
+            return op == "and" ? new AllOf(children!) : new AnyOf(children!);
+        }
+
+        private DidEvent? Condition(JsonElement node, string path)
+        {
+            var valid = true;
+            if (++conditions == MaxConditions + 1)
+            {
+                // Said once, at the first condition over the limit.
+                rejections.Add(Rejection.Invalid(path, $"a query holds at most {MaxConditions} conditions"));
+                valid = false;
+            }
+
+            var field = $"{path}.event_name";
+            var rawName = node.GetProperty("event_name");
+            EventName name = default;
+            if (rawName.ValueKind != JsonValueKind.String)
+            {
+                rejections.Add(Rejection.WrongType(field, $"{field} must be a string"));
+                valid = false;
+            }
+            else if (!EventName.TryParse(rawName.GetString(), field, out name, out var rejection))
+            {
+                rejections.Add(rejection!);
+                valid = false;
+            }
+
+            foreach (var key in node.EnumerateObject().Select(p => p.Name).Where(k => k != "event_name" && !SegmentFilter.IsName(k)))
+            {
+                rejections.Add(Rejection.Invalid($"{path}.{key}", $"{path}.{key} is not a filter; use {string.Join(", ", SegmentFilter.Names)}"));
+                valid = false;
+            }
+
+            var before = rejections.Count;
+            var filter = SegmentFilter.FromJson(node, path, rejections);
+            return valid && rejections.Count == before ? new DidEvent(name.Value, filter) : null;
+        }
+    }
+}
+
+/// <summary>A user of a search result.</summary>
+internal sealed record SearchUser(string? UserId, string? Email, string IntercomUserId)
+{
+    [JsonPropertyOrder(-1)]
+    public string Type => "user";
+}
+
+/// <summary>
+/// POST /segments/search: the users matching a boolean query over segments, e.g. "placed-order more than
+/// twice, and invited-friend in the last 30 days, and never cancelled-plan". The universe is every user of
+/// the workspace; pages are keyset on the service id, with <c>pages.next.starting_after</c> for the next body.
+/// </summary>
+public static class SearchSegmentsEndpoint
+{
+    public const long MaxBodyBytes = 64 * 1024;
+
+    [WolverinePost("/segments/search")]
+    [Authorize(Policy = Policies.Workspace)]
+    public static async Task<IResult> Post(HttpContext context, NpgsqlDataSource dataSource, PageCursors cursors, TimeProvider clock)
+    {
+        var cancellation = context.RequestAborted;
+        using var body = await RequestBody.ReadJsonAsync(context, MaxBodyBytes, cancellation);
+        if (body.Error is not null)
+        {
+            return body.Error;
+        }
+
+        var search = SegmentSearch.Parse(body.Root);
+        if (search.Query is null)
+        {
+            return ErrorList.Result(context, search.Rejections);
+        }
+
+        var workspace = context.User.WorkspaceOf();
+        var scope = JsonSerializer.Serialize(new[] { workspace, "segment-search", search.Query.Canonical });
+        var after = search.StartingAfter is null ? null : await cursors.DecodeAsync(scope, search.StartingAfter);
+        if (search.StartingAfter is not null && after is null)
+        {
+            return ErrorList.Result(context, [SegmentCatalog.InvalidCursor]);
+        }
+
+        var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(PageQuery(workspace, search.Query, now, after, search.PerPage + 1).ToBatchCommand());
+        batch.BatchCommands.Add(CountQuery(workspace, search.Query, now).ToBatchCommand());
+        await using var reader = await batch.ExecuteReaderAsync(cancellation);
+        var users = new List<SearchUser>(search.PerPage + 1);
+        while (await reader.ReadAsync(cancellation))
+        {
+            users.Add(new SearchUser(reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(0)));
+        }
+
+        await reader.NextResultAsync(cancellation);
+        await reader.ReadAsync(cancellation);
+        var total = reader.GetInt64(0);
+
+        var hasMore = users.Count > search.PerPage;
+        var page = hasMore ? users[..search.PerPage] : users;
+        var next = hasMore ? new { starting_after = await cursors.EncodeAsync(scope, page[^1].IntercomUserId) } : null;
+        return ApiJson.Ok(new { type = "user.list", total_count = total, users = page, pages = new Pages(search.PerPage, next) });
+    }
+
+    /// <summary>One page of matching users after a service id, in id order (the users' primary key).</summary>
+    internal static SqlQuery PageQuery(string workspace, SegmentQuery query, long now, string? after, int limit)
+    {
+        var sql = new SqlBuilder();
+        var tenant = sql.Parameter(workspace);
+        sql.Append($"select t.id, t.data ->> 'UserId', t.data ->> 'Email' from {SegmentCatalog.UserTable} t where t.tenant_id = {tenant} and ");
+        query.AppendSql(sql, tenant, now);
+        if (after is not null)
+        {
+            sql.Append($" and t.id > {sql.Parameter(after)}");
+        }
+
+        return sql.Append($" order by t.id limit {sql.Parameter(limit)}").Build();
+    }
+
+    internal static SqlQuery CountQuery(string workspace, SegmentQuery query, long now)
+    {
+        var sql = new SqlBuilder();
+        var tenant = sql.Parameter(workspace);
+        sql.Append($"select count(*) from {SegmentCatalog.UserTable} t where t.tenant_id = {tenant} and ");
+        query.AppendSql(sql, tenant, now);
+        return sql.Build();
+    }
+}
