@@ -37,7 +37,7 @@ public static class TimelineQueries
         "where tenant_id = $1 and timeline_id = $2 and (created_at, seq) < ($4, $5) order by created_at desc, seq desc limit $3";
 
     internal static readonly string SinceSql =
-        $"select event_id, name, created_at, seq, metadata::text, {Horizon}, tx::text::bigint from {Table} " +
+        $"select event_id, name, created_at, seq, metadata::text, {Horizon}, tx::text::bigint as arrival_tx from {Table} " +
         $"where tenant_id = $1 and timeline_id = $2 and (tx, seq) > ($4::text::xid8, $5) and tx < pg_snapshot_xmin(pg_current_snapshot()) " +
         "order by tx, seq limit $3";
 

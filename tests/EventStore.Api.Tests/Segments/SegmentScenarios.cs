@@ -1,5 +1,4 @@
 using System.Net;
-using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using EventStore.Api.Tests.Infrastructure;
 
@@ -9,26 +8,6 @@ namespace EventStore.Api.Tests.Segments;
 public static class SegmentScenarios
 {
     public const long Day = 86_400;
-
-    private static readonly ConditionalWeakTable<ApiFixture, Task> Seeded = [];
-
-    /// <summary>
-    /// Runs <paramref name="seed"/> once per fixture (one database per test class), however many tests ask,
-    /// so every test of a class reads the same population.
-    /// </summary>
-    public static Task SeedOnce(this ApiFixture api, Func<Task> seed)
-    {
-        lock (Seeded)
-        {
-            if (!Seeded.TryGetValue(api, out var task))
-            {
-                task = seed();
-                Seeded.Add(api, task);
-            }
-
-            return task;
-        }
-    }
 
     /// <summary>Posts one event through the real API and insists it was accepted.</summary>
     public static async Task Did(this ApiFixture api, string userId, string name, long createdAt, string token = ApiFixture.AcmeToken)
