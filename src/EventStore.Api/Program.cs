@@ -3,6 +3,8 @@ using EventStore.Api.Health;
 using EventStore.Api.Hosting;
 using EventStore.Api.Http;
 using EventStore.Api.Persistence;
+using EventStore.Api.Protection;
+using EventStore.Api.Tracking;
 using EventStore.Api.Workspaces;
 using EventStore.Domain.Tracking;
 using JasperFx;
@@ -26,11 +28,17 @@ if (builder.Environment.IsProduction())
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddOptions<TrackingRules>().BindConfiguration("Tracking");
+builder.Services.AddOptions<GroupCommitOptions>().BindConfiguration("Tracking:GroupCommit");
+builder.Services.AddOptions<BulkOptions>().BindConfiguration("Tracking:Bulk");
+builder.Services.AddSingleton<EventCommitter>();
+builder.Services.AddHostedService(services => services.GetRequiredService<EventCommitter>());
 builder.Services.AddSingleton(services => new AccessTokens(
     builder.Configuration.GetSection("Workspaces").Get<List<WorkspaceOptions>>() ?? [],
     builder.Configuration.GetSection("Admin").Get<AdminOptions>() ?? new AdminOptions()));
 builder.Services.AddAccessTokenAuthentication();
 builder.Services.AddEventStoreHealthChecks(connectionString);
+// Protection/: Kestrel limits, per-workspace rate limits (RateLimits:*), idempotency keys (Idempotency:*).
+builder.AddRequestProtection();
 
 // One connection pool for Marten and for the read side's own SQL.
 var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "eventstore" }.Build();
@@ -67,9 +75,13 @@ app.Services.GetService<EventStore.LocalPostgres.LocalPostgresCluster>();
 
 app.UseRequestIds();
 app.UseErrorList();
+// Protection/: URL, query and header size limits, before anything reads them.
+app.UseRequestLimits();
 app.UseIntercomVersionCheck();
 app.UseAuthentication();
 app.UseAuthorization();
+// Protection/: rate limits, then Idempotency-Key replays; both need the authenticated workspace.
+app.UseWorkspaceProtection();
 app.MapEventStoreHealthChecks();
 app.MapWolverineEndpoints();
 

@@ -27,7 +27,31 @@ public sealed class QueryParameters(IQueryCollection query)
             return null;
         }
 
+        if (values.Count == 1 && values[0] is { } value && (value.Contains('\0', StringComparison.Ordinal) || HasLoneSurrogate(value)))
+        {
+            // PostgreSQL refuses NUL in text, and a lone surrogate cannot be encoded as UTF-8 (found by fuzzing: 500s).
+            rejections.Add(Rejection.Invalid(name, $"{name} must not contain NUL characters or invalid Unicode"));
+            return null;
+        }
+
         return values.Count == 0 ? null : values[0];
+    }
+
+    private static bool HasLoneSurrogate(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(value[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public long? Long(string name, long min = long.MinValue, long max = long.MaxValue)

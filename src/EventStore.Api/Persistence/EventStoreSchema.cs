@@ -50,6 +50,7 @@ public static class EventStoreSchema
             .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, "uq_timeline_email", TenancyScope.PerTenant, t => t.EmailKey!);
         options.Schema.For<RecordedOccurrence>();
         options.Storage.ExtendedSchemaObjects.Add(ServiceSecrets.Definition());
+        options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Protection.IdempotencyKeys.Definition());
     }
 }
 

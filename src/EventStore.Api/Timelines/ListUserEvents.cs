@@ -83,12 +83,12 @@ public static class ListUserEventsEndpoint
         }
         else if (since is not null)
         {
-            if (await cursors.DecodeAsync(scope + "|since", since) is not { } position || !TryParsePair(position, out var tx, out var seq))
+            if (await cursors.DecodeAsync(scope + "|since", since) is not { } position || ArrivalPosition.Decode(position) is not { } arrival)
             {
                 return InvalidCursor(context, "since");
             }
 
-            page = await TimelineQueries.SinceAsync(dataSource, workspace, timeline.Id, (ulong)tx, seq, perPage, cancellation);
+            page = await TimelineQueries.SinceAsync(dataSource, workspace, timeline.Id, arrival, perPage, cancellation);
         }
         else
         {
@@ -100,7 +100,7 @@ public static class ListUserEventsEndpoint
             ? Links.WithQuery(request, ("before", await cursors.EncodeAsync(scope + "|before", $"{n.CreatedAt}:{n.Seq}")), ("since", null))
             : null;
         var sinceLink = Links.WithQuery(request,
-            ("since", await cursors.EncodeAsync(scope + "|since", $"{page.Since.Tx}:{page.Since.Seq}")), ("before", null));
+            ("since", await cursors.EncodeAsync(scope + "|since", page.Since.Encode())), ("before", null));
         return Results.Stream(stream => WriteAsync(stream, timeline, page, next, sinceLink), "application/json; charset=utf-8");
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Npgsql;
 
 namespace EventStore.Api.Timelines;
@@ -9,13 +10,29 @@ public sealed record TimelineEntry(Guid EventId, string Name, long CreatedAt, lo
 public readonly record struct TimePosition(long CreatedAt, long Seq);
 
 /// <summary>
-/// A position in arrival order: entries of transactions up to <see cref="Tx"/> (and, within it, up to
-/// <see cref="Seq"/>) have been served. Only transactions older than every one still running are read,
-/// so an event committed late by a slow transaction is never stepped over.
+/// A position in arrival order. Served so far: every entry visible in <see cref="Snapshot"/> (the database
+/// snapshot the first page was read in), and every entry up to (<see cref="Tx"/>, <see cref="Seq"/>) in
+/// (inserting transaction, seq) order. Polls only read transactions older than every one still running,
+/// so an event committed late by a slow transaction is never stepped over, and one already shown on the
+/// first page is never shown again.
 /// </summary>
-public readonly record struct ArrivalPosition(long Tx, long Seq) : IComparable<ArrivalPosition>
+public sealed record ArrivalPosition(long Tx, long Seq, string Snapshot)
 {
-    public int CompareTo(ArrivalPosition other) => Tx != other.Tx ? Tx.CompareTo(other.Tx) : Seq.CompareTo(other.Seq);
+    public string Encode() => string.Join('|', Tx.ToString(CultureInfo.InvariantCulture), Seq.ToString(CultureInfo.InvariantCulture), Snapshot);
+
+    public static ArrivalPosition? Decode(string text)
+    {
+        var parts = text.Split('|');
+        return parts.Length == 3
+            && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var tx)
+            && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var seq)
+            && parts[2].All(c => char.IsAsciiDigit(c) || c is ':' or ',')
+                ? new ArrivalPosition(tx, seq, parts[2])
+                : null;
+    }
+
+    /// <summary>The position right after a snapshot: everything visible in it has been served.</summary>
+    public static ArrivalPosition After(string snapshot, long snapshotXmin) => new(snapshotXmin - 1, long.MaxValue, snapshot);
 }
 
 public sealed record TimelinePage(IReadOnlyList<TimelineEntry> Entries, TimePosition? Next, ArrivalPosition Since);
@@ -25,21 +42,24 @@ public static class TimelineQueries
 {
     private static readonly string Table = TimelineProjection.Table.QualifiedName;
 
-    // Everything from transactions that were complete when the page was read has been seen or is older than it.
-    private const string Horizon = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
+    // The snapshot a page is read in, and its oldest running transaction.
+    private const string Snapshot = "pg_current_snapshot()::text, pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
 
     internal static readonly string NewestSql =
-        $"select event_id, name, created_at, seq, metadata::text, {Horizon} from {Table} " +
+        $"select event_id, name, created_at, seq, metadata::text, {Snapshot} from {Table} " +
         "where tenant_id = $1 and timeline_id = $2 order by created_at desc, seq desc limit $3";
 
     internal static readonly string BeforeSql =
-        $"select event_id, name, created_at, seq, metadata::text, {Horizon} from {Table} " +
+        $"select event_id, name, created_at, seq, metadata::text, {Snapshot} from {Table} " +
         "where tenant_id = $1 and timeline_id = $2 and (created_at, seq) < ($4, $5) order by created_at desc, seq desc limit $3";
 
     internal static readonly string SinceSql =
-        $"select event_id, name, created_at, seq, metadata::text, {Horizon}, tx::text::bigint as arrival_tx from {Table} " +
-        $"where tenant_id = $1 and timeline_id = $2 and (tx, seq) > ($4::text::xid8, $5) and tx < pg_snapshot_xmin(pg_current_snapshot()) " +
+        $"select event_id, name, created_at, seq, metadata::text, {Snapshot}, tx::text::bigint as arrival_tx from {Table} " +
+        "where tenant_id = $1 and timeline_id = $2 and (tx, seq) > ($4::text::xid8, $5) " +
+        "and not pg_visible_in_snapshot(tx, $6::pg_snapshot) and tx < pg_snapshot_xmin(pg_current_snapshot()) " +
         "order by tx, seq limit $3";
+
+    private const string CurrentSnapshotSql = $"select {Snapshot}";
 
     public static Task<TimelinePage> NewestAsync(NpgsqlDataSource dataSource, string workspace, string timelineId, int perPage, CancellationToken cancellation) =>
         ReadBackAsync(dataSource, NewestSql, workspace, timelineId, perPage, cancellation);
@@ -48,32 +68,37 @@ public static class TimelineQueries
         ReadBackAsync(dataSource, BeforeSql, workspace, timelineId, perPage, cancellation, createdAt, seq);
 
     /// <summary>Entries that arrived after a position, oldest arrival first, for clients polling forward.</summary>
-    public static async Task<TimelinePage> SinceAsync(NpgsqlDataSource dataSource, string workspace, string timelineId, ulong tx, long seq, int perPage, CancellationToken cancellation)
+    public static async Task<TimelinePage> SinceAsync(NpgsqlDataSource dataSource, string workspace, string timelineId, ArrivalPosition position, int perPage, CancellationToken cancellation)
     {
         await using var command = dataSource.CreateCommand(SinceSql);
         command.Parameters.AddWithValue(workspace);
         command.Parameters.AddWithValue(timelineId);
         command.Parameters.AddWithValue(perPage);
-        command.Parameters.AddWithValue(tx.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        command.Parameters.AddWithValue(seq);
+        command.Parameters.AddWithValue(position.Tx.ToString(CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue(position.Seq);
+        command.Parameters.AddWithValue(position.Snapshot);
         var entries = new List<TimelineEntry>();
         long? horizon = null;
-        var last = new ArrivalPosition((long)tx, seq);
+        var last = position;
         await using (var reader = await command.ExecuteReaderAsync(cancellation))
         {
             while (await reader.ReadAsync(cancellation))
             {
                 entries.Add(Read(reader));
-                horizon ??= reader.GetInt64(5);
-                last = new ArrivalPosition(reader.GetInt64(6), reader.GetInt64(3));
+                horizon ??= reader.GetInt64(6);
+                last = position with { Tx = reader.GetInt64(7), Seq = reader.GetInt64(3) };
             }
         }
 
-        // A full page continues from its last entry; a short one has read every complete transaction.
-        horizon ??= await HorizonAsync(dataSource, cancellation);
-        var complete = new ArrivalPosition(horizon.Value - 1, long.MaxValue);
-        var since = entries.Count == perPage || complete.CompareTo(last) < 0 ? last : complete;
-        return new TimelinePage(entries, null, since);
+        if (entries.Count == perPage)
+        {
+            return new TimelinePage(entries, null, last);
+        }
+
+        // A short page has read every complete transaction: continue from the horizon (never move back).
+        horizon ??= (await CurrentSnapshotAsync(dataSource, cancellation)).Xmin;
+        var complete = position with { Tx = horizon.Value - 1, Seq = long.MaxValue };
+        return new TimelinePage(entries, null, complete.Tx > last.Tx ? complete : last);
     }
 
     private static async Task<TimelinePage> ReadBackAsync(NpgsqlDataSource dataSource, string sql, string workspace, string timelineId, int perPage, CancellationToken cancellation, params long[] position)
@@ -88,13 +113,13 @@ public static class TimelineQueries
         }
 
         var entries = new List<TimelineEntry>();
-        long? horizon = null;
+        (string Text, long Xmin)? snapshot = null;
         await using (var reader = await command.ExecuteReaderAsync(cancellation))
         {
             while (await reader.ReadAsync(cancellation))
             {
                 entries.Add(Read(reader));
-                horizon ??= reader.GetInt64(5);
+                snapshot ??= (reader.GetString(5), reader.GetInt64(6));
             }
         }
 
@@ -105,14 +130,16 @@ public static class TimelineQueries
         }
 
         var next = more ? new TimePosition(entries[^1].CreatedAt, entries[^1].Seq) : (TimePosition?)null;
-        var since = new ArrivalPosition((horizon ?? await HorizonAsync(dataSource, cancellation)) - 1, long.MaxValue);
-        return new TimelinePage(entries, next, since);
+        var (text, xmin) = snapshot ?? await CurrentSnapshotAsync(dataSource, cancellation);
+        return new TimelinePage(entries, next, ArrivalPosition.After(text, xmin));
     }
 
-    private static async Task<long> HorizonAsync(NpgsqlDataSource dataSource, CancellationToken cancellation)
+    private static async Task<(string Text, long Xmin)> CurrentSnapshotAsync(NpgsqlDataSource dataSource, CancellationToken cancellation)
     {
-        await using var command = dataSource.CreateCommand($"select {Horizon}");
-        return (long)(await command.ExecuteScalarAsync(cancellation))!;
+        await using var command = dataSource.CreateCommand(CurrentSnapshotSql);
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        await reader.ReadAsync(cancellation);
+        return (reader.GetString(0), reader.GetInt64(1));
     }
 
     private static TimelineEntry Read(NpgsqlDataReader reader) =>

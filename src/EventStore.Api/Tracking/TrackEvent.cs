@@ -23,7 +23,13 @@ public sealed record TrackOutcome(bool IsDuplicate, Rejection? Rejection)
     public static readonly TrackOutcome Accepted = new(false, null);
     public static readonly TrackOutcome Duplicate = new(true, null);
 
-    public static TrackOutcome Refused(Rejection rejection) => new(false, rejection);
+    /// <summary>Valid, but not stored because another command of its atomic group was refused.</summary>
+    public static readonly TrackOutcome NotStored = new(false, null) { Stored = false };
+
+    /// <summary>False only for <see cref="NotStored"/>.</summary>
+    public bool Stored { get; init; } = true;
+
+    public static TrackOutcome Refused(Rejection rejection) => new(false, rejection) { Stored = false };
 }
 
 /// <summary>Marks (user, name, created_at) as recorded in a workspace; its primary key is the de-duplication guarantee.</summary>
@@ -53,8 +59,7 @@ public static class TrackEventEndpoint
         }
 
         var workspace = context.User.WorkspaceOf();
-        var outcome = await WriteConflicts.RetryAsync(
-            () => bus.InvokeForTenantAsync<TrackOutcome>(workspace, parsed.Command, cancellation), cancellation);
+        var outcome = await bus.InvokeForTenantAsync<TrackOutcome>(workspace, parsed.Command, cancellation);
         if (outcome.Rejection is not null)
         {
             return ErrorList.Result(context, [outcome.Rejection]);
@@ -71,40 +76,13 @@ public static class TrackEventEndpoint
 }
 
 /// <summary>
-/// Decides a track command with the <see cref="UserTimeline"/> and <see cref="EventNameCatalog"/> rules and
-/// stages the resulting events. Wolverine commits the Marten session after the handler returns, so the
-/// endpoint answers 202 only once the event is durably stored.
+/// Hands the track command to the <see cref="EventCommitter"/>, which decides it with the
+/// <see cref="UserTimeline"/> and <see cref="EventNameCatalog"/> rules together with whatever other
+/// commands arrived meanwhile and commits them in one transaction; the endpoint answers 202 only once
+/// that transaction has committed.
 /// </summary>
 public static class TrackEventHandler
 {
-    public static async Task<TrackOutcome> Handle(TrackEvent command, IDocumentSession session, IOptions<TrackingRules> rules, CancellationToken cancellation)
-    {
-        var (who, what) = (command.Who, command.What);
-        var (known, catalog) = await UserTimelineStreams.LoadAsync(session, who, cancellation);
-
-        var resolved = UserTimelineStreams.Resolve(session, who, known);
-        if (!resolved.IsSuccess)
-        {
-            return TrackOutcome.Refused(resolved.Rejection!);
-        }
-
-        var timeline = resolved.Value!.Timeline;
-        var occurrenceKey = what.KeyFor(timeline.Id);
-        var alreadyRecorded = !resolved.Value.IsNew && await session.LoadAsync<RecordedOccurrence>(occurrenceKey, cancellation) is not null;
-        var decision = timeline.Track(session.TenantId, what, alreadyRecorded);
-        if (decision.IsDuplicate)
-        {
-            return TrackOutcome.Duplicate;
-        }
-
-        var refused = await UserTimelineStreams.AdmitNamesAsync(session, catalog, [what.Name], rules.Value.ActiveEventNameCap, cancellation);
-        if (refused is not null)
-        {
-            return TrackOutcome.Refused(refused);
-        }
-
-        await UserTimelineStreams.AppendAsync(session, known, resolved.Value, [decision.Tracked!], cancellation);
-        session.Insert(new RecordedOccurrence(occurrenceKey));
-        return TrackOutcome.Accepted;
-    }
+    public static async Task<TrackOutcome> Handle(TrackEvent command, IMessageContext context, EventCommitter committer, CancellationToken cancellation) =>
+        (await committer.CommitAsync(context.TenantId!, new TrackingWork([command], Atomic: false), cancellation))[0];
 }

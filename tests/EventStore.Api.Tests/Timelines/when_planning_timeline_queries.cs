@@ -47,7 +47,7 @@ public sealed class when_planning_timeline_queries(ApiFixture api) : IClassFixtu
 
     [Fact]
     public async Task reads_what_arrived_since_from_the_arrival_index() =>
-        ShouldUse(await Explain(TimelineQueries.SinceSql, Workspace, HeavyUser, 16, "1", 0L), "ix_timeline_entries_by_arrival");
+        ShouldUse(await Explain(TimelineQueries.SinceSql, Workspace, HeavyUser, 16, "1", 0L, "1:1:"), "ix_timeline_entries_by_arrival");
 
     [Fact]
     public async Task reads_a_summary_by_the_primary_key_of_event_stats() =>

@@ -9,7 +9,7 @@ namespace Internal.Generated.WolverineHandlers
     {
         public override System.Type[] EndpointTypes()
         {
-            return new System.Type[] { typeof(EventStore.Api.EventNames.ArchiveEventNameEndpoint), typeof(EventStore.Api.EventNames.DescribeEventNameEndpoint), typeof(EventStore.Api.EventNames.ListEventNamesEndpoint), typeof(EventStore.Api.EventNames.UnarchiveEventNameEndpoint), typeof(EventStore.Api.Segments.GetSegmentEndpoint), typeof(EventStore.Api.Segments.ListSegmentUsersEndpoint), typeof(EventStore.Api.Segments.ListSegmentsEndpoint), typeof(EventStore.Api.Segments.SearchSegmentsEndpoint), typeof(EventStore.Api.Summaries.ImportEventSummariesEndpoint), typeof(EventStore.Api.Timelines.ListUserEventsEndpoint), typeof(EventStore.Api.Tracking.TrackEventEndpoint) };
+            return new System.Type[] { typeof(EventStore.Api.EventNames.ArchiveEventNameEndpoint), typeof(EventStore.Api.EventNames.DescribeEventNameEndpoint), typeof(EventStore.Api.EventNames.ListEventNamesEndpoint), typeof(EventStore.Api.EventNames.UnarchiveEventNameEndpoint), typeof(EventStore.Api.Segments.GetSegmentEndpoint), typeof(EventStore.Api.Segments.ListSegmentUsersEndpoint), typeof(EventStore.Api.Segments.ListSegmentsEndpoint), typeof(EventStore.Api.Segments.SearchSegmentsEndpoint), typeof(EventStore.Api.Summaries.ImportEventSummariesEndpoint), typeof(EventStore.Api.Timelines.ListUserEventsEndpoint), typeof(EventStore.Api.Tracking.TrackEventEndpoint), typeof(EventStore.Api.Tracking.TrackEventsInBulkEndpoint) };
         }
     }
 
@@ -31,6 +31,7 @@ namespace Internal.Generated.WolverineHandlers
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.POST_event_names_name_archive))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.POST_event_names_name_unarchive))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.POST_events))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.POST_events_bulk))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.POST_events_summaries))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.POST_segments_search))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.PUT_event_names_name))]
@@ -45,6 +46,7 @@ namespace Internal.Generated.WolverineHandlers
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::EventStore.Api.Summaries.ImportEventSummariesEndpoint))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::EventStore.Api.Timelines.ListUserEventsEndpoint))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::EventStore.Api.Tracking.TrackEventEndpoint))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::EventStore.Api.Tracking.TrackEventsInBulkEndpoint))]
         public static void Pin()
         {
             // Intentionally empty. The [DynamicDependency] attributes above are the payload: they root the generated types for Native AOT, and [ModuleInitializer] guarantees this method is itself an ILC root.

@@ -1,0 +1,167 @@
+using System.Threading.Channels;
+using EventStore.Api.Persistence;
+using EventStore.Domain.Tracking;
+using Marten;
+using Microsoft.Extensions.Options;
+
+namespace EventStore.Api.Tracking;
+
+/// <summary>Group commit settings (configuration section "Tracking").</summary>
+public sealed class GroupCommitOptions
+{
+    /// <summary>Most commands decided and committed in one transaction.</summary>
+    public int MaxCommandsPerCommit { get; set; } = 1000;
+
+    /// <summary>Committers working side by side; a user always goes to the same one.</summary>
+    public int Committers { get; set; } = 2;
+}
+
+/// <summary>
+/// Group commit of track commands. Requests queue their commands and wait; each committer takes everything
+/// queued (up to a cap) while its previous transaction was committing, decides it with
+/// <see cref="TrackingBatch"/> and commits it in one transaction per workspace. Under load a transaction
+/// carries many events, so PostgreSQL's per-commit cost (the WAL flush) is shared; with no load a command
+/// is committed at once, without waiting for company. Every request is answered only after its own
+/// transaction has committed. A conflict with another writer re-decides the group; a failure that is not
+/// a conflict is isolated by committing the group's works one by one, so one bad command cannot fail its
+/// neighbours.
+/// </summary>
+public sealed class EventCommitter : IHostedService, IAsyncDisposable
+{
+    private readonly IDocumentStore store;
+    private readonly IOptions<TrackingRules> rules;
+    private readonly ILogger<EventCommitter> logger;
+    private readonly GroupCommitOptions options;
+    private readonly Channel<Pending>[] lanes;
+    private readonly CancellationTokenSource stopping = new();
+    private Task[] workers = [];
+
+    public EventCommitter(IDocumentStore store, IOptions<TrackingRules> rules, IOptions<GroupCommitOptions> options, ILogger<EventCommitter> logger)
+    {
+        this.store = store;
+        this.rules = rules;
+        this.logger = logger;
+        this.options = options.Value;
+        lanes = [.. Enumerable.Range(0, Math.Max(1, this.options.Committers))
+            .Select(_ => Channel.CreateBounded<Pending>(new BoundedChannelOptions(16_384) { SingleReader = true }))];
+    }
+
+    /// <summary>Queues commands of one workspace and completes when they are committed (or refused).</summary>
+    public async Task<IReadOnlyList<TrackOutcome>> CommitAsync(string workspace, TrackingWork work, CancellationToken cancellation)
+    {
+        var pending = new Pending(workspace, work);
+        var lane = lanes[(int)((uint)LaneKey(workspace, work).GetHashCode() % (uint)lanes.Length)];
+        await lane.Writer.WriteAsync(pending, cancellation);
+        return await pending.Completion.Task.WaitAsync(cancellation);
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        workers = [.. lanes.Select(lane => Task.Run(() => RunAsync(lane.Reader, stopping.Token), CancellationToken.None))];
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Commit what is queued before stopping: it may already be waited on by a request.
+        foreach (var lane in lanes)
+        {
+            lane.Writer.TryComplete();
+        }
+
+        await Task.WhenAll(workers).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>Called twice (it is registered as a service and as a hosted service); cancelling twice is harmless.</summary>
+    public async ValueTask DisposeAsync() => await stopping.CancelAsync();
+
+    /// <summary>Same user, same lane: a user's commands are decided in order by one committer.</summary>
+    private static string LaneKey(string workspace, TrackingWork work)
+    {
+        var who = work.Commands[0].Who;
+        return $"{workspace}|{who.UserId ?? who.Email?.ToLowerInvariant() ?? who.IntercomUserId}";
+    }
+
+    private async Task RunAsync(ChannelReader<Pending> reader, CancellationToken cancellation)
+    {
+        var group = new List<Pending>();
+        while (await reader.WaitToReadAsync(cancellation).ConfigureAwait(false))
+        {
+            var commands = 0;
+            while (commands < options.MaxCommandsPerCommit && reader.TryRead(out var pending))
+            {
+                group.Add(pending);
+                commands += pending.Work.Commands.Count;
+            }
+
+            foreach (var workspace in group.GroupBy(p => p.Workspace))
+            {
+                try
+                {
+                    await CommitAsync(workspace.Key, [.. workspace], cancellation).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    // Never leave a request waiting on a committer that gave up (shutdown, or a bug).
+                    foreach (var pending in workspace)
+                    {
+                        pending.Completion.TrySetException(e);
+                    }
+                }
+            }
+
+            group.Clear();
+        }
+    }
+
+    private async Task CommitAsync(string workspace, IReadOnlyList<Pending> group, CancellationToken cancellation)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var session = store.LightweightSession(workspace);
+                var outcomes = await TrackingBatch.StageAsync(session, [.. group.Select(p => p.Work)], rules.Value, cancellation);
+                await session.SaveChangesAsync(cancellation);
+                for (var i = 0; i < group.Count; i++)
+                {
+                    group[i].Completion.TrySetResult(outcomes[i]);
+                }
+
+                return;
+            }
+            catch (Exception e) when (WriteConflicts.IsConflict(e) && attempt < WriteConflicts.MaxAttempts)
+            {
+                // Another writer (another node, or an import) changed what this group read: decide it again.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * attempt)), cancellation);
+            }
+            catch (Exception e) when (group.Count > 1 && !IsDatabaseUnavailable(e))
+            {
+                logger.LogWarning(e, "Group commit of {Count} works failed in workspace {Workspace}; committing them one by one", group.Count, workspace);
+                foreach (var single in group)
+                {
+                    await CommitAsync(workspace, [single], cancellation);
+                }
+
+                return;
+            }
+            catch (Exception e)
+            {
+                foreach (var pending in group)
+                {
+                    pending.Completion.TrySetException(e);
+                }
+
+                return;
+            }
+        }
+    }
+
+    private static bool IsDatabaseUnavailable(Exception exception) =>
+        exception is Npgsql.NpgsqlException { IsTransient: true } || exception.InnerException is Npgsql.NpgsqlException { IsTransient: true };
+
+    private sealed record Pending(string Workspace, TrackingWork Work)
+    {
+        public TaskCompletionSource<IReadOnlyList<TrackOutcome>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

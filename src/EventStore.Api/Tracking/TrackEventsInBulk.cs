@@ -1,0 +1,187 @@
+using System.Text.Json;
+using EventStore.Api.Errors;
+using EventStore.Api.Http;
+using EventStore.Api.Protection;
+using EventStore.Api.Workspaces;
+using EventStore.Domain;
+using EventStore.Domain.Tracking;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+using Wolverine;
+using Wolverine.Http;
+
+namespace EventStore.Api.Tracking;
+
+/// <summary>Many track commands from one request, committed together (and, when atomic, all or none).</summary>
+public sealed record TrackEventsInBulk(IReadOnlyList<TrackEvent> Commands, bool Atomic);
+
+/// <summary>The outcome of each command of a <see cref="TrackEventsInBulk"/>, in order.</summary>
+public sealed record BulkOutcome(IReadOnlyList<TrackOutcome> Outcomes);
+
+/// <summary>Limits of POST /events/bulk (configuration section "Tracking:Bulk").</summary>
+public sealed class BulkOptions
+{
+    public long MaxBodyBytes { get; set; } = 5 * 1024 * 1024;
+
+    public int MaxEvents { get; set; } = 1000;
+}
+
+/// <summary>
+/// POST /events/bulk: up to 1,000 Intercom event objects as a JSON array or NDJSON (gzip accepted), each
+/// checked by the same rules as POST /events, de-duplicated also within the request. Answers 200 with one
+/// result per item, in order: accepted, duplicate, rejected (with the errors a single request would get)
+/// or, with <c>?atomic=true</c> when any item is rejected, not_stored.
+/// </summary>
+public static class TrackEventsInBulkEndpoint
+{
+    [WolverinePost("/events/bulk")]
+    [Authorize(Policy = Policies.Workspace)]
+    public static async Task<IResult> Post(HttpContext context, IMessageBus bus, IOptions<TrackingRules> rules, IOptions<BulkOptions> limits, TimeProvider clock)
+    {
+        var cancellation = context.RequestAborted;
+        var query = new QueryParameters(context.Request.Query);
+        var atomic = query.Flag("atomic");
+        if (!query.IsValid)
+        {
+            return ErrorList.Result(context, query.Rejections);
+        }
+
+        var body = await RequestBody.ReadAsync(context, limits.Value.MaxBodyBytes, IsAccepted, cancellation);
+        if (body.Error is not null)
+        {
+            return body.Error;
+        }
+
+        var (items, problem) = Split(body, limits.Value.MaxEvents);
+        if (problem is not null)
+        {
+            return ErrorList.Result(context, [problem]);
+        }
+
+        // A bulk request counts against the workspace's rate limit by its events (the request itself took one).
+        if (context.ConsumeRateLimit(items.Count - 1) is { } limited)
+        {
+            return limited;
+        }
+
+        var now = clock.GetUtcNow();
+        var parsed = items.Select(item => item.Json is { } json
+            ? TrackEventRequest.Parse(json, rules.Value, now)
+            : new ParsedTrackRequest(null, [item.Problem!], [])).ToList();
+        var commands = parsed.Select(p => p.Command).OfType<TrackEvent>().ToList();
+        var refuseAll = atomic && commands.Count < parsed.Count;
+
+        var outcomes = commands.Count == 0 || refuseAll
+            ? []
+            : (await bus.InvokeForTenantAsync<BulkOutcome>(context.User.WorkspaceOf(), new TrackEventsInBulk(commands, atomic), cancellation)).Outcomes;
+
+        var results = new List<BulkItemResult>(parsed.Count);
+        var next = 0;
+        for (var index = 0; index < parsed.Count; index++)
+        {
+            var outcome = parsed[index].Command is null ? null : refuseAll ? TrackOutcome.NotStored : outcomes[next++];
+            results.Add(BulkItemResult.Of(index, parsed[index].Rejections, outcome));
+        }
+
+        return ApiJson.Ok(new BulkResult(
+            results.Count(r => r.Status == "accepted"),
+            results.Count(r => r.Status == "duplicate"),
+            results.Count(r => r.Status == "rejected"),
+            results.Count(r => r.Status == "not_stored"),
+            results));
+    }
+
+    private static bool IsAccepted(string mediaType) =>
+        RequestBody.IsJsonMediaType(mediaType) || mediaType is "application/x-ndjson" or "application/jsonl" or "application/x-jsonlines";
+
+    /// <summary>The items of a JSON array, or the lines of NDJSON (a bad line is that item's problem, not the request's).</summary>
+    private static (IReadOnlyList<(JsonElement? Json, Rejection? Problem)> Items, Rejection? Problem) Split(RawBody body, int maxEvents)
+    {
+        var items = new List<(JsonElement?, Rejection?)>();
+        if (RequestBody.IsJsonMediaType(body.MediaType))
+        {
+            if (!RequestBody.TryParse(body.Bytes, out var document, out var problem))
+            {
+                return ([], new Rejection(RejectionKind.Invalid, "bad_request", problem!, "body"));
+            }
+
+            using (document)
+            {
+                if (document!.RootElement.ValueKind != JsonValueKind.Array)
+                {
+                    return ([], Rejection.WrongType("body", "The request body must be a JSON array of event objects"));
+                }
+
+                items.AddRange(document.RootElement.EnumerateArray().Select(e => ((JsonElement?)e.Clone(), (Rejection?)null)));
+            }
+        }
+        else
+        {
+            foreach (var line in Lines(body.Bytes))
+            {
+                items.Add(RequestBody.TryParse(line, out var document, out var problem)
+                    ? (Clone(document!), null)
+                    : (null, new Rejection(RejectionKind.Invalid, "bad_request", problem!, null)));
+            }
+        }
+
+        return items.Count switch
+        {
+            0 => ([], Rejection.Invalid("body", "Send at least one event")),
+            var n when n > maxEvents => ([], Rejection.Invalid("body", $"At most {maxEvents} events per request")),
+            _ => (items, null),
+        };
+    }
+
+    private static JsonElement Clone(JsonDocument document)
+    {
+        using (document)
+        {
+            return document.RootElement.Clone();
+        }
+    }
+
+    private static List<ReadOnlyMemory<byte>> Lines(ReadOnlyMemory<byte> bytes)
+    {
+        var lines = new List<ReadOnlyMemory<byte>>();
+        var rest = bytes;
+        while (!rest.IsEmpty)
+        {
+            var end = rest.Span.IndexOf((byte)'\n');
+            var line = end < 0 ? rest : rest[..end];
+            rest = end < 0 ? ReadOnlyMemory<byte>.Empty : rest[(end + 1)..];
+            if (line.Span.Trim(" \t\r"u8).Length > 0)
+            {
+                lines.Add(line);
+            }
+        }
+
+        return lines;
+    }
+}
+
+/// <summary>What became of one item of a bulk request.</summary>
+public sealed record BulkItemResult(int Index, string Status, IReadOnlyList<ApiError>? Errors)
+{
+    public static BulkItemResult Of(int index, IReadOnlyList<Rejection> rejections, TrackOutcome? outcome) =>
+        outcome switch
+        {
+            null => new(index, "rejected", [.. rejections.Select(r => r.ToError())]),
+            { Rejection: { } refused } => new(index, "rejected", [refused.ToError()]),
+            { Stored: false } => new(index, "not_stored", null),
+            { IsDuplicate: true } => new(index, "duplicate", null),
+            _ => new(index, "accepted", null),
+        };
+}
+
+public sealed record BulkResult(int Accepted, int Duplicates, int Rejected, int NotStored, IReadOnlyList<BulkItemResult> Results)
+{
+    [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+    public string Type => "event.bulk.result";
+}
+
+public static class TrackEventsInBulkHandler
+{
+    public static async Task<BulkOutcome> Handle(TrackEventsInBulk command, IMessageContext context, EventCommitter committer, CancellationToken cancellation) =>
+        new(await committer.CommitAsync(context.TenantId!, new TrackingWork(command.Commands, command.Atomic), cancellation));
+}

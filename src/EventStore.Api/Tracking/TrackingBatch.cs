@@ -1,0 +1,302 @@
+using System.Security.Cryptography;
+using EventStore.Api.Persistence;
+using EventStore.Domain;
+using EventStore.Domain.EventNames;
+using EventStore.Domain.Timelines;
+using EventStore.Domain.Tracking;
+using JasperFx.Events;
+using Marten;
+
+namespace EventStore.Api.Tracking;
+
+/// <summary>Track commands that succeed or fail together (a bulk request with <c>atomic=true</c>), or a single one.</summary>
+public sealed record TrackingWork(IReadOnlyList<TrackEvent> Commands, bool Atomic);
+
+/// <summary>
+/// Decides many track commands of one workspace against the <see cref="UserTimeline"/> and
+/// <see cref="EventNameCatalog"/> rules and stages all their events on one Marten session, so that they
+/// are committed in one transaction (group commit). Commands are decided in arrival order, each seeing
+/// the effects of those before it: a new user started by one command is found by the next, an event
+/// repeated within the group is a duplicate, a name activated by one takes the slot for the others.
+/// State is read with three round trips for the whole group, whatever its size.
+/// </summary>
+public static class TrackingBatch
+{
+    public static async Task<IReadOnlyList<IReadOnlyList<TrackOutcome>>> StageAsync(
+        IDocumentSession session, IReadOnlyList<TrackingWork> work, TrackingRules rules, CancellationToken cancellation)
+    {
+        var workspace = session.TenantId;
+        var commands = work.SelectMany(w => w.Commands).ToList();
+        var state = await LoadAsync(session, commands, cancellation);
+
+        // First pass on a scratch copy: which existing timelines the commands land on, so that their
+        // occurrence keys (and any identity change, and any new name) are read in one go.
+        var scratch = state.Clone();
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var identityChanged = new HashSet<string>(StringComparer.Ordinal);
+        var newNames = false;
+        foreach (var command in commands)
+        {
+            var resolved = scratch.Resolve(workspace, command.Who);
+            if (resolved is { IsSuccess: true, Value: var r })
+            {
+                scratch.Remember(r!.Timeline);
+                if (state.Loaded(r.Timeline.Id) is { } stored)
+                {
+                    keys.Add(command.What.KeyFor(stored.Id));
+                    if (r.IdentityEvents.Count > 0 || ChangesIdentity(stored, command.Who))
+                    {
+                        identityChanged.Add(stored.Id);
+                    }
+                }
+            }
+
+            newNames |= !state.Catalog.Knows(command.What.Name);
+        }
+
+        var batch = session.CreateBatchQuery();
+        var recorded = keys.Count == 0 ? null : batch.LoadMany<RecordedOccurrence>().ById([.. keys]);
+        var catalogStream = newNames ? batch.Events.FetchForWriting<EventNameCatalog>(EventNameCatalog.StreamKey) : null;
+        var identityStreams = identityChanged.ToDictionary(id => id, id => batch.Events.FetchForWriting<UserTimeline>(id), StringComparer.Ordinal);
+        if (recorded is not null || catalogStream is not null || identityStreams.Count > 0)
+        {
+            await batch.Execute(cancellation);
+        }
+
+        state.Recorded.UnionWith(recorded is null ? [] : (await recorded).Select(r => r.Id));
+        var catalogWriter = catalogStream is null ? null : await catalogStream;
+        if (catalogWriter is not null)
+        {
+            state.Catalog = catalogWriter.Aggregate ?? new EventNameCatalog();
+        }
+
+        foreach (var (id, stream) in identityStreams)
+        {
+            var writer = await stream;
+            if (writer.Aggregate != state.Loaded(id))
+            {
+                throw new WriteConflictException($"Timeline {id} changed while the group was decided");
+            }
+
+            state.Writers[id] = writer;
+        }
+
+        // Second pass: the decisions that count, work by work; an atomic work that fails leaves no trace.
+        var results = new List<IReadOnlyList<TrackOutcome>>(work.Count);
+        foreach (var item in work)
+        {
+            var checkpoint = item.Atomic ? state.Clone() : null;
+            var outcomes = item.Commands.Select(command => Decide(workspace, command, state, rules)).ToList();
+            if (checkpoint is not null && outcomes.Any(o => o.Rejection is not null))
+            {
+                state = checkpoint;
+                outcomes = [.. outcomes.Select(o => o.Rejection is null ? TrackOutcome.NotStored : o)];
+            }
+
+            results.Add(outcomes);
+        }
+
+        Stage(session, state, catalogWriter);
+        return results;
+    }
+
+    /// <summary>Whether a command could change a stored timeline's identity, whatever the group does before it.</summary>
+    private static bool ChangesIdentity(UserTimeline stored, UserReference who) =>
+        (who.UserId is not null && who.UserId != stored.UserId)
+        || (who.Email is not null && UserReference.EmailKey(who.Email) != stored.EmailKey);
+
+    private static TrackOutcome Decide(string workspace, TrackEvent command, BatchState state, TrackingRules rules)
+    {
+        var resolved = state.Resolve(workspace, command.Who);
+        if (!resolved.IsSuccess)
+        {
+            return TrackOutcome.Refused(resolved.Rejection!);
+        }
+
+        var (timeline, isNew, identityEvents) = resolved.Value!;
+        var key = command.What.KeyFor(timeline.Id);
+        var decision = timeline.Track(workspace, command.What, alreadyRecorded: !isNew && state.Recorded.Contains(key));
+        if (decision.IsDuplicate)
+        {
+            return TrackOutcome.Duplicate;
+        }
+
+        if (identityEvents.Count > 0 && state.Existing(timeline.Id) && !state.HasWriter(timeline.Id))
+        {
+            // Unreachable unless the first pass missed an identity change: never append one unchecked.
+            throw new WriteConflictException($"Identity of timeline {timeline.Id} changed without its stream fetched for writing");
+        }
+
+        var admission = state.Catalog.Admit(workspace, command.What.Name, rules.ActiveEventNameCap);
+        if (!admission.IsSuccess)
+        {
+            return TrackOutcome.Refused(admission.Rejection!);
+        }
+
+        if (admission.Value is { } activated)
+        {
+            state.Catalog = state.Catalog.Apply(activated);
+            state.Activations.Add(activated);
+        }
+
+        state.Remember(timeline);
+        state.Record(timeline.Id, [.. identityEvents, decision.Tracked!], key);
+        return TrackOutcome.Accepted;
+    }
+
+    private static void Stage(IDocumentSession session, BatchState state, IEventStream<EventNameCatalog>? catalogWriter)
+    {
+        foreach (var (id, events) in state.Pending)
+        {
+            if (!state.Existing(id))
+            {
+                session.Events.StartStream<UserTimeline>(id, events);
+            }
+            else if (state.Writers.TryGetValue(id, out var writer))
+            {
+                writer.AppendMany(events);
+            }
+            else
+            {
+                // Plain tracking changes no state the rules read: no version check, so concurrent writers of
+                // one user never conflict; the occurrence keys below keep every event unique.
+                session.Events.Append(id, events);
+            }
+        }
+
+        foreach (var key in state.NewKeys)
+        {
+            session.Insert(new RecordedOccurrence(key));
+        }
+
+        if (state.Activations.Count > 0)
+        {
+            (catalogWriter ?? throw new InvalidOperationException("A new name was admitted without the catalog fetched for writing"))
+                .AppendMany(state.Activations);
+        }
+    }
+
+    private static async Task<BatchState> LoadAsync(IDocumentSession session, IReadOnlyList<TrackEvent> commands, CancellationToken cancellation)
+    {
+        var ids = commands.Select(c => c.Who.IntercomUserId).OfType<string>().Distinct().ToArray();
+        var userIds = commands.Select(c => c.Who.UserId).OfType<string>().Distinct().ToArray();
+        var emailKeys = commands.Select(c => UserReference.EmailKey(c.Who.Email)).OfType<string>().Distinct().ToArray();
+
+        var batch = session.CreateBatchQuery();
+        var byId = ids.Length == 0 ? null : batch.LoadMany<UserTimeline>().ById(ids);
+        var byUserId = userIds.Length == 0 ? null : batch.Query<UserTimeline>().Where(t => t.UserId.IsOneOf(userIds)).ToList();
+        var byEmail = emailKeys.Length == 0 ? null : batch.Query<UserTimeline>().Where(t => t.EmailKey.IsOneOf(emailKeys)).ToList();
+        var catalog = batch.Load<EventNameCatalog>(EventNameCatalog.StreamKey);
+        await batch.Execute(cancellation);
+
+        var timelines = new List<UserTimeline>();
+        foreach (var found in new[] { byId, byUserId, byEmail })
+        {
+            if (found is not null)
+            {
+                timelines.AddRange(await found);
+            }
+        }
+
+        return new BatchState(timelines, await catalog ?? new EventNameCatalog());
+    }
+
+    /// <summary>What the rules see while a group is decided: the stored state plus the group's own effects so far.</summary>
+    private sealed class BatchState
+    {
+        private readonly Dictionary<string, UserTimeline> loaded;
+        private readonly Dictionary<string, UserTimeline> byId;
+        private readonly Dictionary<string, string> idByUserId;
+        private readonly Dictionary<string, string> idByEmailKey;
+
+        public BatchState(IEnumerable<UserTimeline> timelines, EventNameCatalog catalog)
+        {
+            loaded = timelines.DistinctBy(t => t.Id).ToDictionary(t => t.Id, StringComparer.Ordinal);
+            byId = new Dictionary<string, UserTimeline>(loaded, StringComparer.Ordinal);
+            idByUserId = loaded.Values.Where(t => t.UserId is not null).ToDictionary(t => t.UserId!, t => t.Id, StringComparer.Ordinal);
+            idByEmailKey = loaded.Values.Where(t => t.EmailKey is not null).ToDictionary(t => t.EmailKey!, t => t.Id, StringComparer.Ordinal);
+            Catalog = catalog;
+        }
+
+        private BatchState(BatchState other)
+        {
+            loaded = other.loaded;
+            byId = new(other.byId, StringComparer.Ordinal);
+            idByUserId = new(other.idByUserId, StringComparer.Ordinal);
+            idByEmailKey = new(other.idByEmailKey, StringComparer.Ordinal);
+            Catalog = other.Catalog;
+            Recorded = new(other.Recorded, StringComparer.Ordinal);
+            NewKeys = [.. other.NewKeys];
+            Activations = [.. other.Activations];
+            Pending = other.Pending.ToDictionary(p => p.Key, p => new List<object>(p.Value), StringComparer.Ordinal);
+            Writers = other.Writers;
+        }
+
+        public EventNameCatalog Catalog { get; set; }
+
+        /// <summary>Occurrence keys known to be stored, read from the database or recorded by this group.</summary>
+        public HashSet<string> Recorded { get; } = new(StringComparer.Ordinal);
+
+        public List<string> NewKeys { get; } = [];
+
+        public List<EventNameActivated> Activations { get; } = [];
+
+        /// <summary>Events to append per timeline, in decision order.</summary>
+        public Dictionary<string, List<object>> Pending { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Stored timelines whose identity the group changes, fetched for writing (version-checked).</summary>
+        public Dictionary<string, IEventStream<UserTimeline>> Writers { get; init; } = new(StringComparer.Ordinal);
+
+        public bool Existing(string id) => loaded.ContainsKey(id);
+
+        public bool HasWriter(string id) => Writers.ContainsKey(id);
+
+        public UserTimeline? Loaded(string id) => loaded.GetValueOrDefault(id);
+
+        public BatchState Clone() => new(this);
+
+        /// <summary>Resolves a user against the state so far; changes nothing (see <see cref="Remember"/>).</summary>
+        public Result<ResolvedTimeline> Resolve(string workspace, UserReference who)
+        {
+            var known = new KnownTimelines(
+                who.IntercomUserId is null ? null : byId.GetValueOrDefault(who.IntercomUserId),
+                who.UserId is not null && idByUserId.TryGetValue(who.UserId, out var a) ? byId[a] : null,
+                UserReference.EmailKey(who.Email) is { } key && idByEmailKey.TryGetValue(key, out var b) ? byId[b] : null);
+            return UserTimeline.Resolve(workspace, who, known, NewTimelineId);
+        }
+
+        /// <summary>Makes a timeline as a command left it visible to the commands after it.</summary>
+        public void Remember(UserTimeline timeline)
+        {
+            if (byId.GetValueOrDefault(timeline.Id)?.EmailKey is { } oldKey && oldKey != timeline.EmailKey)
+            {
+                idByEmailKey.Remove(oldKey);
+            }
+
+            byId[timeline.Id] = timeline;
+            if (timeline.UserId is not null)
+            {
+                idByUserId[timeline.UserId] = timeline.Id;
+            }
+
+            if (timeline.EmailKey is not null)
+            {
+                idByEmailKey[timeline.EmailKey] = timeline.Id;
+            }
+        }
+
+        public void Record(string timelineId, IReadOnlyList<object> events, string key)
+        {
+            if (!Pending.TryGetValue(timelineId, out var list))
+            {
+                Pending[timelineId] = list = [];
+            }
+
+            list.AddRange(events);
+            Recorded.Add(key);
+            NewKeys.Add(key);
+        }
+
+        private static string NewTimelineId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+    }
+}
