@@ -41,8 +41,11 @@ public static class EventStoreSchema
 
         options.Projections.Add<UserTimelineProjection>(ProjectionLifecycle.Inline);
         options.Projections.Add<EventNameCatalogProjection>(ProjectionLifecycle.Inline);
-        options.Projections.Add(new TimelineProjection(), ProjectionLifecycle.Inline);
-        options.Projections.Add(new EventStatsProjection(), ProjectionLifecycle.Inline);
+        // Set-based SQL projections: emptied on rebuild, then refilled batch by batch.
+        options.Projections.Add(new TimelineProjection(), ProjectionLifecycle.Inline, TimelineProjection.ProjectionName,
+            rebuild => rebuild.DeleteDataInTableOnTeardown(TimelineProjection.Table.QualifiedName));
+        options.Projections.Add(new EventStatsProjection(), ProjectionLifecycle.Inline, EventStatsProjection.ProjectionName,
+            rebuild => rebuild.DeleteDataInTableOnTeardown(EventStatsProjection.Table.QualifiedName));
 
         // Identity lookups are index-backed and unique per workspace: one user_id, one email per timeline.
         options.Schema.For<UserTimeline>()
@@ -50,6 +53,8 @@ public static class EventStoreSchema
             .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, "uq_timeline_email", TenancyScope.PerTenant, t => t.EmailKey!);
         options.Schema.For<RecordedOccurrence>();
         options.Storage.ExtendedSchemaObjects.Add(ServiceSecrets.Definition());
+        options.Storage.ExtendedSchemaObjects.Add(TimelineProjection.Definition());
+        options.Storage.ExtendedSchemaObjects.Add(EventStatsProjection.Definition());
         options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Protection.IdempotencyKeys.Definition());
     }
 }

@@ -12,16 +12,58 @@ namespace EventStore.Api.Summaries;
 /// Builds <c>event_stats</c>: per user and event name, the count, first and last occurrence, merged from
 /// tracked events and imported summaries (<see cref="EventStats"/>). It serves both user summaries (by user)
 /// and segments (by name, filtered on count / first / last), each through its own index. Inline, so
-/// summaries read their own writes; each event is one atomic upsert, so concurrent writers never lose counts.
+/// summaries read their own writes. A batch of events is first merged per (workspace, user, name) in
+/// memory, then written as one atomic upsert statement, so concurrent writers never lose counts.
 /// </summary>
-public sealed partial class EventStatsProjection : EventProjection
+public sealed class EventStatsProjection : IProjection
 {
     public const string ProjectionName = "EventStats";
     public static readonly PostgresqlObjectName Table = EventStoreSchema.TableNamed("event_stats");
 
-    public EventStatsProjection()
+    private static readonly string UpsertSql =
+        $"insert into {Table.QualifiedName} as s (tenant_id, timeline_id, name, count, first_at, last_at) " +
+        "select * from unnest(?::varchar[], ?::varchar[], ?::varchar[], ?::bigint[], ?::bigint[], ?::bigint[]) " +
+        "on conflict (tenant_id, timeline_id, name) do update set count = s.count + excluded.count, " +
+        "first_at = least(s.first_at, excluded.first_at), last_at = greatest(s.last_at, excluded.last_at)";
+
+    public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
-        Name = ProjectionName;
+        var merged = new Dictionary<(string Tenant, string Timeline, string Name), EventStats>();
+        foreach (var @event in events)
+        {
+            var (timeline, name, stats) = @event.Data switch
+            {
+                EventTracked tracked => (tracked.TimelineId, tracked.Name, EventStats.Of(tracked)),
+                // A summary of zero occurrences says nothing happened: it must not make the user a member of the segment.
+                EventSummaryImported { Count: > 0 } imported => (imported.TimelineId, imported.Name, EventStats.Of(imported)),
+                _ => default((string, string, EventStats?)),
+            };
+            if (stats is null)
+            {
+                continue;
+            }
+
+            var key = (@event.TenantId, timeline, name);
+            merged[key] = merged.TryGetValue(key, out var sofar) ? sofar.Merge(stats) : stats;
+        }
+
+        if (merged.Count > 0)
+        {
+            operations.QueueSqlCommand(UpsertSql,
+                merged.Keys.Select(k => k.Tenant).ToArray(),
+                merged.Keys.Select(k => k.Timeline).ToArray(),
+                merged.Keys.Select(k => k.Name).ToArray(),
+                merged.Values.Select(v => v.Count).ToArray(),
+                merged.Values.Select(v => v.First).ToArray(),
+                merged.Values.Select(v => v.Last).ToArray());
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The table, registered with Marten's schema objects so start-up and <c>db-apply</c> create and migrate it.</summary>
+    public static Table Definition()
+    {
         var table = new Table(Table);
         table.AddColumn<string>("tenant_id").NotNull().AsPrimaryKey();
         table.AddColumn<string>("timeline_id").NotNull().AsPrimaryKey();
@@ -33,26 +75,6 @@ public sealed partial class EventStatsProjection : EventProjection
         table.Indexes.Add(new IndexDefinition("ix_event_stats_by_count") { Columns = ["tenant_id", "name", "count"] });
         table.Indexes.Add(new IndexDefinition("ix_event_stats_by_first") { Columns = ["tenant_id", "name", "first_at"] });
         table.Indexes.Add(new IndexDefinition("ix_event_stats_by_last") { Columns = ["tenant_id", "name", "last_at"] });
-        SchemaObjects.Add(table);
-        Options.DeleteDataInTableOnTeardown(Table.QualifiedName);
+        return table;
     }
-
-    public void Project(IEvent<EventTracked> @event, IDocumentOperations operations) =>
-        Merge(operations, @event.TenantId, @event.Data.TimelineId, @event.Data.Name, EventStats.Of(@event.Data));
-
-    public void Project(IEvent<EventSummaryImported> @event, IDocumentOperations operations)
-    {
-        // A summary of zero occurrences says nothing happened: it must not make the user a member of the segment.
-        if (@event.Data.Count > 0)
-        {
-            Merge(operations, @event.TenantId, @event.Data.TimelineId, @event.Data.Name, EventStats.Of(@event.Data));
-        }
-    }
-
-    private static void Merge(IDocumentOperations operations, string tenant, string timeline, string name, EventStats stats) =>
-        operations.QueueSqlCommand(
-            $"insert into {Table.QualifiedName} as s (tenant_id, timeline_id, name, count, first_at, last_at) values (?, ?, ?, ?, ?, ?) " +
-            "on conflict (tenant_id, timeline_id, name) do update set count = s.count + excluded.count, " +
-            "first_at = least(s.first_at, excluded.first_at), last_at = greatest(s.last_at, excluded.last_at)",
-            tenant, timeline, name, stats.Count, stats.First, stats.Last);
 }

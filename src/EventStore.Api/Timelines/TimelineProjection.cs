@@ -14,16 +14,40 @@ namespace EventStore.Api.Timelines;
 /// Builds <c>timeline_entries</c>: one row per tracked event, in the same transaction as the event
 /// (inline), so a client that got 202 finds its event in the timeline. Two indexes serve the two
 /// ways of reading a timeline: by time (newest first, walking back) and by arrival (polling forward).
-/// Rows are keyed by event id and inserted with ON CONFLICT DO NOTHING, so replaying events is harmless.
+/// A whole batch of events (a group commit, or a page of a rebuild) is written with one set-based
+/// statement; rows are keyed by event id and inserted with ON CONFLICT DO NOTHING, so replays are harmless.
 /// </summary>
-public sealed partial class TimelineProjection : EventProjection
+public sealed class TimelineProjection : IProjection
 {
     public const string ProjectionName = "Timeline";
     public static readonly PostgresqlObjectName Table = EventStoreSchema.TableNamed("timeline_entries");
 
-    public TimelineProjection()
+    private static readonly string InsertSql =
+        $"insert into {Table.QualifiedName} (tenant_id, event_id, timeline_id, name, created_at, tx, metadata) " +
+        "select e.tenant_id, e.event_id, e.timeline_id, e.name, e.created_at, pg_current_xact_id(), e.metadata::json " +
+        "from unnest(?::varchar[], ?::uuid[], ?::varchar[], ?::varchar[], ?::bigint[], ?::text[]) with ordinality " +
+        "as e(tenant_id, event_id, timeline_id, name, created_at, metadata, position) order by e.position on conflict do nothing";
+
+    public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
-        Name = ProjectionName;
+        var tracked = events.Where(e => e.Data is EventTracked).ToList();
+        if (tracked.Count > 0)
+        {
+            operations.QueueSqlCommand(InsertSql,
+                tracked.Select(e => e.TenantId).ToArray(),
+                tracked.Select(e => e.Id).ToArray(),
+                tracked.Select(e => ((EventTracked)e.Data).TimelineId).ToArray(),
+                tracked.Select(e => ((EventTracked)e.Data).Name).ToArray(),
+                tracked.Select(e => ((EventTracked)e.Data).CreatedAt).ToArray(),
+                tracked.Select(e => WireMetadata(((EventTracked)e.Data).Metadata)).ToArray());
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The table, registered with Marten's schema objects so start-up and <c>db-apply</c> create and migrate it.</summary>
+    public static Table Definition()
+    {
         var table = new Table(Table);
         table.AddColumn<string>("tenant_id").NotNull().AsPrimaryKey();
         table.AddColumn<Guid>("event_id").NotNull().AsPrimaryKey();
@@ -37,22 +61,17 @@ public sealed partial class TimelineProjection : EventProjection
         table.AddColumn("metadata", "json").NotNull();
         table.Indexes.Add(new IndexDefinition("ix_timeline_entries_by_time") { Columns = ["tenant_id", "timeline_id", "created_at", "seq"] });
         table.Indexes.Add(new IndexDefinition("ix_timeline_entries_by_arrival") { Columns = ["tenant_id", "timeline_id", "tx", "seq"] });
-        SchemaObjects.Add(table);
-        Options.DeleteDataInTableOnTeardown(Table.QualifiedName);
-    }
-
-    public void Project(IEvent<EventTracked> @event, IDocumentOperations operations)
-    {
-        var tracked = @event.Data;
-        operations.QueueSqlCommand(
-            $"insert into {Table.QualifiedName} (tenant_id, event_id, timeline_id, name, created_at, tx, metadata) " +
-            "values (?, ?, ?, ?, ?, pg_current_xact_id(), ?::json) on conflict do nothing",
-            @event.TenantId, @event.Id, tracked.TimelineId, tracked.Name, tracked.CreatedAt, WireMetadata(tracked.Metadata));
+        return table;
     }
 
     /// <summary>Metadata as Intercom returns it: an object of typed values in the order they were sent.</summary>
     public static string WireMetadata(IReadOnlyList<MetadataEntry> metadata)
     {
+        if (metadata.Count == 0)
+        {
+            return "{}";
+        }
+
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
         {

@@ -1,0 +1,62 @@
+using EventStore.Benchmarks.Load;
+using EventStore.Benchmarks.Scenarios;
+
+namespace EventStore.Benchmarks.Reporting;
+
+/// <summary>The four ingestion measurements at one concurrency; a null one was not measured.</summary>
+internal sealed record IngestPoint(int Concurrency, RawInsertResult BaselineA, WrkResult? SingleEvents, RawInsertResult BaselineB, WrkResult? BulkEvents)
+{
+    public double? SingleAcceptedPerSecond => SingleEvents is { } single ? single.CountOf(202) / single.Duration.TotalSeconds : null;
+
+    public double? BulkAcceptedEventsPerSecond => BulkEvents is { } bulk ? bulk.BulkAccepted / bulk.Duration.TotalSeconds : null;
+
+    public double? SingleToBaselineA => SingleAcceptedPerSecond / BaselineA.RowsPerSecond;
+
+    public double? BulkToBaselineB => BulkAcceptedEventsPerSecond / BaselineB.RowsPerSecond;
+}
+
+/// <summary>One read phase: a request kind at a concurrency.</summary>
+internal sealed record ReadPoint(string Request, string Store, int Concurrency, WrkResult Result);
+
+internal sealed record RebuildResult(bool Measured, long Events, TimeSpan Elapsed, string Detail)
+{
+    public double EventsPerSecond => Events / Elapsed.TotalSeconds;
+}
+
+internal sealed record StartupResult(TimeSpan FirstStartOnEmptyDatabase, IReadOnlyList<TimeSpan> Starts)
+{
+    public TimeSpan Median => Starts.Order().ElementAt(Starts.Count / 2);
+}
+
+/// <summary>Everything one run measured, in the order it was measured.</summary>
+internal sealed class BenchmarkResults
+{
+    public List<IngestPoint> Ingest { get; } = [];
+
+    public List<ReadPoint> Reads { get; } = [];
+
+    public List<CountCheck> CountChecks { get; } = [];
+
+    /// <summary>Peak resident memory (VmHWM) per API process, by what it served.</summary>
+    public Dictionary<string, long?> PeakResidentBytes { get; } = [];
+
+    public List<string> Notes { get; } = [];
+
+    public string? BulkUnavailable { get; set; }
+
+    public RebuildResult? Rebuild { get; set; }
+
+    public StartupResult? Startup { get; set; }
+
+    public void Note(string note)
+    {
+        Notes.Add(note);
+        Console.WriteLine($"  NOTE: {note}");
+    }
+
+    public void Check(CountCheck check)
+    {
+        CountChecks.Add(check);
+        Console.WriteLine(check.IsMismatch ? $"  !!! COUNT MISMATCH !!! {check.Describe()}" : $"  count check: {check.Describe()}");
+    }
+}

@@ -1,0 +1,62 @@
+using EventStore.Benchmarks.Load;
+using EventStore.Benchmarks.Orchestration;
+using EventStore.Benchmarks.Reporting;
+using Npgsql;
+
+namespace EventStore.Benchmarks.Scenarios;
+
+/// <summary>
+/// Scenarios 1-4 and the ingest API's peak memory: at each concurrency, baseline A, POST /events, baseline B and
+/// POST /events/bulk one after the other, so each ratio compares phases measured minutes apart at most.
+/// </summary>
+internal static class IngestBenchmark
+{
+    public static async Task RunAsync(BenchmarkContext context, CancellationToken cancellation)
+    {
+        var options = context.Options;
+        var results = context.Results;
+        Console.WriteLine("== Ingestion ==");
+        var baselineDatabase = await context.Postgres.CreateFreshDatabaseAsync("eventstore_bench_baseline", cancellation);
+        await using var baseline = new NpgsqlDataSourceBuilder(baselineDatabase)
+        {
+            ConnectionStringBuilder = { MaxPoolSize = 200 },
+        }.Build();
+        await RawInsertBaseline.CreateTableAsync(baseline, cancellation);
+
+        var storeDatabase = await context.Postgres.CreateFreshDatabaseAsync("eventstore_bench_ingest", cancellation);
+        await using var store = NpgsqlDataSource.Create(storeDatabase);
+        await using var api = await ApiProcess.StartAsync(context.Api, storeDatabase, cancellation);
+        Console.WriteLine($"  API ready at {api.BaseAddress} after {api.StartupTime.TotalSeconds:0.00} s");
+        results.BulkUnavailable = await BulkEndpoint.ProbeAsync(api.BaseAddress, context.Api.WorkspaceToken, cancellation);
+        if (results.BulkUnavailable is not null)
+        {
+            results.Note($"bulk phases {results.BulkUnavailable}");
+        }
+
+        // JIT and connection pools warm; its events are outside every measured phase's count.
+        await SingleEventIngest.RunAsync(context, api, store, 8, TimeSpan.FromSeconds(options.Quick ? 1 : 3), recordCheck: false, cancellation);
+
+        foreach (var concurrency in options.IngestConcurrencies)
+        {
+            var duration = options.PhaseDuration;
+            Console.WriteLine($"-- concurrency {concurrency}");
+            var baselineA = await RawInsertBaseline.RunAsync(baseline, concurrency, 1, duration, context.NextPhaseBase(), options.IngestUsers, cancellation);
+            Console.WriteLine($"  baseline A (1 row/statement):  {baselineA.RowsPerSecond,10:N0} rows/s  p50 {baselineA.P50Milliseconds:0.00} ms  p99 {baselineA.P99Milliseconds:0.00} ms");
+            var single = await SingleEventIngest.RunAsync(context, api, store, concurrency, duration, recordCheck: true, cancellation);
+            Console.WriteLine($"  POST /events:                  {single.CountOf(202) / single.Duration.TotalSeconds,10:N0} req/s   p50 {single.P50Milliseconds:0.00} ms  p99 {single.P99Milliseconds:0.00} ms");
+            var baselineB = await RawInsertBaseline.RunAsync(
+                baseline, concurrency, options.EventsPerBulkRequest, duration, context.NextPhaseBase(), options.IngestUsers, cancellation);
+            Console.WriteLine($"  baseline B (500 rows/stmt):    {baselineB.RowsPerSecond,10:N0} rows/s  p50 {baselineB.P50Milliseconds:0.00} ms  p99 {baselineB.P99Milliseconds:0.00} ms");
+            WrkResult? bulk = null;
+            if (results.BulkUnavailable is null)
+            {
+                bulk = await BulkIngest.RunAsync(context, api, store, concurrency, duration, cancellation);
+                Console.WriteLine($"  POST /events/bulk:             {bulk.BulkAccepted / bulk.Duration.TotalSeconds,10:N0} events/s p50 {bulk.P50Milliseconds:0.00} ms  p99 {bulk.P99Milliseconds:0.00} ms");
+            }
+
+            results.Ingest.Add(new IngestPoint(concurrency, baselineA, single, baselineB, bulk));
+        }
+
+        results.PeakResidentBytes["API after the ingestion phases"] = api.PeakResidentBytes();
+    }
+}
