@@ -151,7 +151,9 @@ public static class IdempotencyKeys
 
         response.Body = original;
         var body = buffer.ToArray();
-        if (response.StatusCode >= 500)
+        // 5xx: the retry must run again. An error without a body (routing's 404/405) is completed by the
+        // error-list middleware outside this one: storing the bare status would replay an empty body.
+        if (response.StatusCode >= 500 || (response.StatusCode >= 400 && body.Length == 0))
         {
             await store.ReleaseAsync(workspace, key, claimId);
         }
@@ -170,7 +172,11 @@ public static class IdempotencyKeys
             }
         }
 
-        await original.WriteAsync(body, context.RequestAborted);
+        // Writing nothing must not start the response: the error-list middleware may still have to fill it in.
+        if (body.Length > 0)
+        {
+            await original.WriteAsync(body, context.RequestAborted);
+        }
     }
 
     private static async Task ReplayAsync(HttpContext context, int status, StoredResponse stored)
