@@ -18,8 +18,8 @@ using Wolverine.Marten;
 var builder = WebApplication.CreateBuilder(args);
 await DevelopmentPostgres.ConfigureAsync(builder);
 
-var connectionString = builder.Configuration.GetConnectionString("Postgres")
-    ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set.");
+var connectionString = ConnectionDefaults.Apply(builder.Configuration.GetConnectionString("Postgres")
+    ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set."));
 
 if (builder.Environment.IsProduction())
 {
@@ -35,6 +35,8 @@ builder.Services.AddHostedService(services => services.GetRequiredService<EventC
 builder.Services.AddSingleton(services => new AccessTokens(
     builder.Configuration.GetSection("Workspaces").Get<List<WorkspaceOptions>>() ?? [],
     builder.Configuration.GetSection("Admin").Get<AdminOptions>() ?? new AdminOptions()));
+// Tokens issued at run time (POST /admin/tokens, `tokens create`), looked up in PostgreSQL on every request.
+builder.Services.AddSingleton<IssuedTokens>();
 builder.Services.AddAccessTokenAuthentication();
 builder.Services.AddEventStoreHealthChecks(connectionString);
 // Protection/: Kestrel limits, per-workspace rate limits (RateLimits:*), idempotency keys (Idempotency:*).
@@ -89,3 +91,33 @@ return await app.RunJasperFxCommands(args);
 
 /// <summary>The web host; public so the Alba tests can boot it.</summary>
 public partial class Program;
+
+/// <summary>
+/// Bounds every wait on PostgreSQL, so that during an outage a request is answered (503, see ErrorResponses)
+/// instead of hanging: opening a connection gives up after 5 s (<c>Timeout</c>) and a command after 15 s
+/// (<c>Command Timeout</c>, Npgsql's default is 30 s). Only where the connection string does not say otherwise.
+/// </summary>
+internal static class ConnectionDefaults
+{
+    public const int ConnectTimeoutSeconds = 5;
+    public const int CommandTimeoutSeconds = 15;
+
+    public static string Apply(string connectionString)
+    {
+        // Which keys were given: Npgsql accepts any case and spacing ("Command Timeout", "CommandTimeout").
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys
+            .Cast<string>().Select(key => key.Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant()).ToHashSet();
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!given.Contains("timeout"))
+        {
+            builder.Timeout = ConnectTimeoutSeconds;
+        }
+
+        if (!given.Contains("commandtimeout"))
+        {
+            builder.CommandTimeout = CommandTimeoutSeconds;
+        }
+
+        return builder.ConnectionString;
+    }
+}

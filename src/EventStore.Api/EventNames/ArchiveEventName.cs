@@ -16,7 +16,7 @@ public sealed record ArchiveEventName(EventName Name);
 public static class ArchiveEventNameEndpoint
 {
     [WolverinePost("/event-names/{name}/archive")]
-    [Authorize(Policy = Policies.Workspace)]
+    [Authorize(Policy = Policies.WriteEvents)]
     public static async Task<IResult> Post(HttpContext context, string name, IMessageBus bus) =>
         EventNameChanges.TryReadName(context, name, out var eventName, out var error)
             ? await EventNameChanges.InvokeAsync(context, bus, new ArchiveEventName(eventName))

@@ -13,13 +13,17 @@ using Wolverine.Http;
 namespace EventStore.Api.EventNames;
 
 /// <summary>Says what an event name means; the description shows in summaries, segments and the registry.</summary>
-public sealed record DescribeEventName(EventName Name, string? Description);
+public sealed record DescribeEventName(EventName Name, string? Description)
+{
+    /// <summary>What logs show: the name, not the description text.</summary>
+    public override string ToString() => $"DescribeEventName {{ name = {Name.Value} }}";
+}
 
 public static class DescribeEventNameEndpoint
 {
     /// <summary>PUT /event-names/{name} with <c>{"description": "..."}</c> (null or empty clears it).</summary>
     [WolverinePut("/event-names/{name}")]
-    [Authorize(Policy = Policies.Workspace)]
+    [Authorize(Policy = Policies.WriteEvents)]
     public static async Task<IResult> Put(HttpContext context, string name, IMessageBus bus)
     {
         if (!EventNameChanges.TryReadName(context, name, out var eventName, out var error))

@@ -16,7 +16,7 @@ namespace EventStore.Api.EventNames;
 public static class ListEventNamesEndpoint
 {
     [WolverineGet("/event-names")]
-    [Authorize(Policy = Policies.Workspace)]
+    [Authorize(Policy = Policies.ReadEvents)]
     public static async Task<IResult> Get(HttpContext context, IDocumentStore store, NpgsqlDataSource dataSource, PageCursors cursors)
     {
         var cancellation = context.RequestAborted;

@@ -14,7 +14,7 @@ public sealed record UnarchiveEventName(EventName Name);
 public static class UnarchiveEventNameEndpoint
 {
     [WolverinePost("/event-names/{name}/unarchive")]
-    [Authorize(Policy = Policies.Workspace)]
+    [Authorize(Policy = Policies.WriteEvents)]
     public static async Task<IResult> Post(HttpContext context, string name, IMessageBus bus) =>
         EventNameChanges.TryReadName(context, name, out var eventName, out var error)
             ? await EventNameChanges.InvokeAsync(context, bus, new UnarchiveEventName(eventName))

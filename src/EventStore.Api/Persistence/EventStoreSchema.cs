@@ -56,6 +56,8 @@ public static class EventStoreSchema
         options.Storage.ExtendedSchemaObjects.Add(TimelineProjection.Definition());
         options.Storage.ExtendedSchemaObjects.Add(EventStatsProjection.Definition());
         options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Protection.IdempotencyKeys.Definition());
+        options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Privacy.ErasedTimelineGuard.Definition());
+        options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Workspaces.IssuedTokens.Definition());
     }
 }
 

@@ -43,6 +43,8 @@ public static class WriteConflicts
                     or Marten.Exceptions.ExistingStreamIdCollisionException or JasperFx.Events.ExistingStreamIdCollisionException
                     or EventStreamUnexpectedMaxEventIdException:
                 case PostgresException { SqlState: PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected }:
+                // An append that waited on the stream row of a timeline being erased (ADR 0010): the stream is gone.
+                case PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation, TableName: "mt_events" }:
                     return true;
             }
         }

@@ -12,7 +12,7 @@ namespace EventStore.Api.Segments;
 public static class GetSegmentEndpoint
 {
     [WolverineGet("/segments/{eventName}")]
-    [Authorize(Policy = Policies.Workspace)]
+    [Authorize(Policy = Policies.ReadEvents)]
     public static async Task<IResult> Get(string eventName, HttpContext context, IDocumentStore store, NpgsqlDataSource dataSource)
     {
         var cancellation = context.RequestAborted;

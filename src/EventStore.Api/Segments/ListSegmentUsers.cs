@@ -26,7 +26,7 @@ internal sealed record SegmentUser(string? UserId, string? Email, string Interco
 public static class ListSegmentUsersEndpoint
 {
     [WolverineGet("/segments/{eventName}/users")]
-    [Authorize(Policy = Policies.Workspace)]
+    [Authorize(Policy = Policies.ReadEvents)]
     public static async Task<IResult> Get(
         string eventName, HttpContext context, IDocumentStore store, NpgsqlDataSource dataSource, PageCursors cursors, TimeProvider clock)
     {

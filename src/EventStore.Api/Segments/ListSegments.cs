@@ -15,7 +15,7 @@ namespace EventStore.Api.Segments;
 public static class ListSegmentsEndpoint
 {
     [WolverineGet("/segments")]
-    [Authorize(Policy = Policies.Workspace)]
+    [Authorize(Policy = Policies.ReadEvents)]
     public static async Task<IResult> Get(HttpContext context, IDocumentStore store, NpgsqlDataSource dataSource, PageCursors cursors)
     {
         var cancellation = context.RequestAborted;

@@ -16,7 +16,11 @@ using Wolverine.Http;
 namespace EventStore.Api.Summaries;
 
 /// <summary>Intercom's summary import: bring a user's history in without raw events.</summary>
-public sealed record ImportEventSummaries(UserReference Who, IReadOnlyList<ImportedSummary> Summaries);
+public sealed record ImportEventSummaries(UserReference Who, IReadOnlyList<ImportedSummary> Summaries)
+{
+    /// <summary>What logs show: how many summaries, never the user's identifiers.</summary>
+    public override string ToString() => $"ImportEventSummaries {{ summaries = {Summaries.Count} }}";
+}
 
 /// <summary>What became of an import: how many summaries were recorded and how many were repeats.</summary>
 public sealed record ImportOutcome(int Imported, int Duplicates, Rejection? Rejection);
@@ -131,7 +135,7 @@ public static class ImportEventSummariesRequest
 public static class ImportEventSummariesEndpoint
 {
     [WolverinePost("/events/summaries")]
-    [Authorize(Policy = Policies.Workspace)]
+    [Authorize(Policy = Policies.WriteEvents)]
     public static async Task<IResult> Post(HttpContext context, IMessageBus bus, IOptions<TrackingRules> rules, TimeProvider clock)
     {
         var cancellation = context.RequestAborted;

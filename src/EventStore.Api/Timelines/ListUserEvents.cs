@@ -22,7 +22,7 @@ namespace EventStore.Api.Timelines;
 public static class ListUserEventsEndpoint
 {
     [WolverineGet("/events")]
-    [Authorize(Policy = Policies.Workspace)]
+    [Authorize(Policy = Policies.ReadEvents)]
     public static async Task<IResult> Get(HttpContext context, IDocumentStore store, NpgsqlDataSource dataSource, PageCursors cursors)
     {
         var cancellation = context.RequestAborted;

@@ -15,7 +15,14 @@ using Wolverine.Http;
 namespace EventStore.Api.Tracking;
 
 /// <summary>The track command: something a user did, when, with a few typed metadata values.</summary>
-public sealed record TrackEvent(UserReference Who, Occurrence What);
+public sealed record TrackEvent(UserReference Who, Occurrence What)
+{
+    /// <summary>
+    /// What logs show of the command (Wolverine logs "Invocation of {Message} failed!" with it): its event name
+    /// only, never the user's identifiers or metadata values.
+    /// </summary>
+    public override string ToString() => $"TrackEvent {{ event_name = {What.Name.Value}, metadata keys = {What.Metadata.Count} }}";
+}
 
 /// <summary>What became of a track command.</summary>
 public sealed record TrackOutcome(bool IsDuplicate, Rejection? Rejection)
@@ -42,7 +49,7 @@ public static class TrackEventEndpoint
     public const long MaxBodyBytes = 1024 * 1024;
 
     [WolverinePost("/events")]
-    [Authorize(Policy = Policies.Workspace)]
+    [Authorize(Policy = Policies.WriteEvents)]
     public static async Task<IResult> Post(HttpContext context, IMessageBus bus, IOptions<TrackingRules> rules, TimeProvider clock)
     {
         var cancellation = context.RequestAborted;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using EventStore.Api.Persistence;
+using EventStore.Api.Privacy;
 using EventStore.Domain;
 using EventStore.Domain.EventNames;
 using EventStore.Domain.Timelines;
@@ -163,6 +164,9 @@ public static class TrackingBatch
                 session.Events.Append(id, events);
             }
         }
+
+        // A timeline erased since it was read must not get its stream back (ADR 0010): fail, and decide again.
+        ErasedTimelineGuard.Require(session, state.Pending.Keys.Where(state.Existing));
 
         foreach (var key in state.NewKeys)
         {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using EventStore.Api.Persistence;
+using EventStore.Api.Privacy;
 using EventStore.Domain;
 using EventStore.Domain.EventNames;
 using EventStore.Domain.Timelines;
@@ -48,8 +49,12 @@ public static class UserTimelineStreams
         if (isNew)
         {
             session.Events.StartStream<UserTimeline>(timeline.Id, [.. identityEvents, .. events]);
+            return;
         }
-        else if (identityEvents.Count > 0)
+
+        // A timeline erased since it was read must not get its stream back (ADR 0010): fail, and decide again.
+        ErasedTimelineGuard.Require(session, [timeline.Id]);
+        if (identityEvents.Count > 0)
         {
             var stream = await session.Events.FetchForWriting<UserTimeline>(timeline.Id, cancellation);
             if (stream.Aggregate != known.ById && stream.Aggregate != known.ByUserId && stream.Aggregate != known.ByEmail)

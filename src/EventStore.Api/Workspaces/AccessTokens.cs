@@ -17,8 +17,11 @@ public sealed class AdminOptions
     public List<string> AccessTokens { get; set; } = [];
 }
 
-/// <summary>Who a valid token speaks for: one workspace, or the operators.</summary>
-public sealed record TokenOwner(string? Workspace, bool IsAdmin);
+/// <summary>
+/// Who a valid token speaks for: one workspace, or the operators; what it may do (<see cref="Scopes"/>); and,
+/// for a token issued at run time, its id (configured tokens have none).
+/// </summary>
+public sealed record TokenOwner(string? Workspace, bool IsAdmin, IReadOnlyList<string> Scopes, string? TokenId = null);
 
 /// <summary>
 /// The bearer tokens this service accepts. Only SHA-256 digests are kept in memory; a presented token
@@ -28,6 +31,7 @@ public sealed record TokenOwner(string? Workspace, bool IsAdmin);
 public sealed class AccessTokens
 {
     private readonly Dictionary<string, (byte[] Digest, TokenOwner Owner)> byDigest = new(StringComparer.Ordinal);
+    private readonly HashSet<string> workspaceIds = new(StringComparer.Ordinal);
 
     public AccessTokens(IEnumerable<WorkspaceOptions> workspaces, AdminOptions admin)
     {
@@ -39,17 +43,23 @@ public sealed class AccessTokens
                     $"Workspace id '{workspace.Id}' is invalid: use 1 to 64 characters of a-z, 0-9, '-' and '_'.");
             }
 
+            workspaceIds.Add(workspace.Id);
             foreach (var token in workspace.AccessTokens)
             {
-                Add(token, new TokenOwner(workspace.Id, IsAdmin: false), $"workspace '{workspace.Id}'");
+                Add(token, new TokenOwner(workspace.Id, IsAdmin: false, Scopes.ConfiguredWorkspaceToken), $"workspace '{workspace.Id}'");
             }
         }
 
         foreach (var token in admin.AccessTokens)
         {
-            Add(token, new TokenOwner(null, IsAdmin: true), "Admin");
+            Add(token, new TokenOwner(null, IsAdmin: true, [Scopes.Admin]), "Admin");
         }
     }
+
+    /// <summary>The workspaces in configuration: the only ones tokens can be issued for, and used with.</summary>
+    public IReadOnlyCollection<string> Workspaces => workspaceIds;
+
+    public bool IsWorkspace(string id) => workspaceIds.Contains(id);
 
     public TokenOwner? Find(string presented)
     {
@@ -75,7 +85,7 @@ public sealed class AccessTokens
         }
     }
 
-    private static byte[] Digest(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+    internal static byte[] Digest(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
 }
 
 public static class WorkspaceIds

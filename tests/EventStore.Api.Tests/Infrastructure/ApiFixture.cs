@@ -19,6 +19,9 @@ public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
 
     public IAlbaHost Host { get; private set; } = null!;
 
+    /// <summary>The fixture's own database, for a second process (the command line) to use.</summary>
+    public string ConnectionString { get; private set; } = "";
+
     public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
 
     /// <summary>Settings a test class changes (for example a smaller event-name cap).</summary>
@@ -27,6 +30,7 @@ public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var connectionString = await postgres.CreateDatabaseAsync(GetType().Name);
+        ConnectionString = connectionString;
         Host = await AlbaHost.For<Program>(builder =>
         {
             builder.UseEnvironment("Testing");

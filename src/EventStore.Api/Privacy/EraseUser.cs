@@ -1,0 +1,282 @@
+using System.Globalization;
+using System.Text.Json;
+using EventStore.Api.Errors;
+using EventStore.Api.Http;
+using EventStore.Api.Persistence;
+using EventStore.Api.Summaries;
+using EventStore.Api.Timelines;
+using EventStore.Api.Tracking;
+using EventStore.Api.Workspaces;
+using EventStore.Domain;
+using EventStore.Domain.Privacy;
+using EventStore.Domain.Timelines;
+using JasperFx.Events;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Npgsql;
+using Weasel.Postgresql.Functions;
+using Wolverine.Http;
+
+namespace EventStore.Api.Privacy;
+
+/// <summary>
+/// POST /users/erase with <c>{"user_id": ...}</c>, <c>{"email": ...}</c> or <c>{"intercom_user_id": ...}</c>:
+/// removes the user from the caller's workspace, events and every read model, in one transaction, and
+/// leaves an audit record without personal data (<see cref="UserErased"/>). See ADR 0010.
+/// </summary>
+public static class EraseUserEndpoint
+{
+    [WolverinePost("/users/erase")]
+    [Authorize(Policy = Policies.EraseUsers)]
+    public static async Task<IResult> Post(HttpContext context, IDocumentStore store, NpgsqlDataSource dataSource, TimeProvider clock)
+    {
+        var cancellation = context.RequestAborted;
+        using var body = await RequestBody.ReadJsonAsync(context, 64 * 1024, cancellation);
+        if (body.Error is not null)
+        {
+            return body.Error;
+        }
+
+        var rejections = new List<Rejection>();
+        var who = ErasureRequest.Parse(body.Root, rejections);
+        if (who is null)
+        {
+            return ErrorList.Result(context, rejections);
+        }
+
+        var workspace = context.User.WorkspaceOf();
+        var removed = await WriteConflicts.RetryAsync(
+            () => UserErasure.EraseAsync(store, dataSource, workspace, who, clock.GetUtcNow(), cancellation), cancellation);
+        return removed is { } count
+            ? ApiJson.Ok(new { type = "user.erasure", erased = true, events_removed = count })
+            : ErrorList.Result(context, StatusCodes.Status404NotFound, new ApiError("not_found", "User Not Found"));
+    }
+}
+
+/// <summary>Reads who is to be erased: one of <c>user_id</c>, <c>email</c>, <c>intercom_user_id</c> (the names GET /events uses).</summary>
+public static class ErasureRequest
+{
+    public static UserReference? Parse(JsonElement body, List<Rejection> rejections)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            rejections.Add(Rejection.WrongType("body", "The request body must be a JSON object"));
+            return null;
+        }
+
+        var userId = Read(body, "user_id", rejections, allowInteger: true);
+        var email = Read(body, "email", rejections, allowInteger: false);
+        var id = Read(body, "intercom_user_id", rejections, allowInteger: false);
+        if (rejections.Count > 0)
+        {
+            return null;
+        }
+
+        if (userId is null && email is null && id is null)
+        {
+            rejections.Add(Rejection.Missing("user_id", "One of user_id, email or intercom_user_id is required to identify the user"));
+            return null;
+        }
+
+        return new UserReference(id, userId, email);
+    }
+
+    private static string? Read(JsonElement body, string field, List<Rejection> rejections, bool allowInteger)
+    {
+        if (!body.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (allowInteger && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number))
+        {
+            return number.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            rejections.Add(Rejection.WrongType(field, $"{field} must be a string"));
+            return null;
+        }
+
+        var text = value.GetString()!;
+        if (text.Trim().Length == 0 || text.Length > UserReferenceRequest.MaxIdentifierLength || Text.HasControlCharacters(text))
+        {
+            rejections.Add(Rejection.Invalid(field, $"{field} must be 1 to {UserReferenceRequest.MaxIdentifierLength} characters without control characters"));
+            return null;
+        }
+
+        return text;
+    }
+}
+
+/// <summary>
+/// The erasure itself: one transaction that locks the user's timeline (its <c>mt_streams</c> row, then its
+/// <see cref="UserTimeline"/> snapshot), deletes every row that holds the user, and appends the audit event.
+/// Writers appending to the same timeline either committed before the lock (their events are erased too) or
+/// fail the <see cref="ErasedTimelineGuard"/> and are decided again, onto a fresh timeline.
+/// </summary>
+public static class UserErasure
+{
+    private const string Schema = EventStoreSchema.SchemaName;
+    private static readonly string Timelines = $"{Schema}.mt_doc_usertimeline";
+    private static readonly string Occurrences = $"{Schema}.mt_doc_recordedoccurrence";
+
+    /// <summary>Erases the user and returns how many tracked events were removed, or null when nobody has that identifier.</summary>
+    public static async Task<long?> EraseAsync(IDocumentStore store, NpgsqlDataSource dataSource, string workspace, UserReference who, DateTimeOffset now, CancellationToken cancellation)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellation);
+
+        if (await FindAsync(connection, transaction, workspace, who, cancellation) is not { } timelineId)
+        {
+            return null;
+        }
+
+        // Lock order: the stream row first, then the snapshot (see ADR 0010). An append holding the stream row
+        // finishes first and its events are erased with the rest; one that comes later finds no timeline.
+        await ExecuteAsync(connection, transaction, $"select 1 from {Schema}.mt_streams where tenant_id = $1 and id = $2 for update", cancellation, workspace, timelineId);
+        if (await LockSnapshotAsync(connection, transaction, workspace, timelineId, cancellation) is not { } locked)
+        {
+            // Erased by a concurrent request while this one waited.
+            return null;
+        }
+
+        if (!Matches(locked, who))
+        {
+            // The identifier moved to another timeline while this request waited (an email replaced): decide again.
+            throw new WriteConflictException($"Timeline {timelineId} changed identity while it was being erased");
+        }
+
+        var tracked = EventTypeName<EventTracked>();
+        var imported = EventTypeName<EventSummaryImported>();
+        var removed = await ScalarAsync(connection, transaction,
+            $"select count(*) from {Schema}.mt_events where tenant_id = $1 and stream_id = $2 and type = $3", cancellation, workspace, timelineId, tracked);
+
+        // Occurrence keys (ADR 0004) are rebuilt from the events they were written with, so each is deleted by its
+        // primary key: "{timeline}|{name}|{created_at}" and "summary|{timeline}|{name}|{count}|{first}|{last}".
+        await ExecuteAsync(connection, transaction,
+            $"delete from {Occurrences} o using (" +
+            $"select $2 || '|' || (e.data ->> 'Name') || '|' || (e.data ->> 'CreatedAt') as id from {Schema}.mt_events e where e.tenant_id = $1 and e.stream_id = $2 and e.type = $3 " +
+            "union all " +
+            "select 'summary|' || $2 || '|' || (e.data ->> 'Name') || '|' || (e.data ->> 'Count') || '|' || (e.data ->> 'First') || '|' || (e.data ->> 'Last') " +
+            $"from {Schema}.mt_events e where e.tenant_id = $1 and e.stream_id = $2 and e.type = $4" +
+            ") k where o.tenant_id = $1 and o.id = k.id",
+            cancellation, workspace, timelineId, tracked, imported);
+        await ExecuteAsync(connection, transaction, $"delete from {TimelineProjection.Table.QualifiedName} where tenant_id = $1 and timeline_id = $2", cancellation, workspace, timelineId);
+        await ExecuteAsync(connection, transaction, $"delete from {EventStatsProjection.Table.QualifiedName} where tenant_id = $1 and timeline_id = $2", cancellation, workspace, timelineId);
+        await ExecuteAsync(connection, transaction, $"delete from {Schema}.mt_events where tenant_id = $1 and stream_id = $2", cancellation, workspace, timelineId);
+        await ExecuteAsync(connection, transaction, $"delete from {Schema}.mt_streams where tenant_id = $1 and id = $2", cancellation, workspace, timelineId);
+        await ExecuteAsync(connection, transaction, $"delete from {Timelines} where tenant_id = $1 and id = $2", cancellation, workspace, timelineId);
+
+        // The audit record, through Marten on the same transaction (Marten does not commit it: we do).
+        var options = Marten.Services.SessionOptions.ForTransaction(transaction, shouldAutoCommit: false);
+        options.TenantId = workspace;
+        await using (var session = store.LightweightSession(options))
+        {
+            session.Events.Append(UserErased.StreamKey, new UserErased(workspace, now, removed));
+            await session.SaveChangesAsync(cancellation);
+        }
+
+        await transaction.CommitAsync(cancellation);
+        return removed;
+    }
+
+    private static async Task<string?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string workspace, UserReference who, CancellationToken cancellation)
+    {
+        // The same precedence as GET /events: the service id, else user_id, else email; each lookup index-backed.
+        var (condition, value) = who.IntercomUserId is not null ? ("id = $2", who.IntercomUserId)
+            : who.UserId is not null ? ("data ->> 'UserId' = $2", who.UserId)
+            : ("data ->> 'EmailKey' = $2", UserReference.EmailKey(who.Email)!);
+        await using var command = new NpgsqlCommand($"select id from {Timelines} where tenant_id = $1 and {condition}", connection, transaction);
+        command.Parameters.AddWithValue(workspace);
+        command.Parameters.AddWithValue(value);
+        return await command.ExecuteScalarAsync(cancellation) as string;
+    }
+
+    private static async Task<(string? UserId, string? EmailKey)?> LockSnapshotAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string workspace, string timelineId, CancellationToken cancellation)
+    {
+        await using var command = new NpgsqlCommand(
+            $"select data ->> 'UserId', data ->> 'EmailKey' from {Timelines} where tenant_id = $1 and id = $2 for update", connection, transaction);
+        command.Parameters.AddWithValue(workspace);
+        command.Parameters.AddWithValue(timelineId);
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        return await reader.ReadAsync(cancellation)
+            ? (reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1))
+            : null;
+    }
+
+    private static bool Matches((string? UserId, string? EmailKey) locked, UserReference who) =>
+        who.IntercomUserId is not null
+        || (who.UserId is not null ? locked.UserId == who.UserId : locked.EmailKey == UserReference.EmailKey(who.Email));
+
+    /// <summary>The <c>mt_events.type</c> of an event (Marten's default naming, which this store uses).</summary>
+    private static string EventTypeName<T>() => typeof(T).GetEventTypeName();
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellation, params object[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.AddWithValue(parameter);
+        }
+
+        await command.ExecuteNonQueryAsync(cancellation);
+    }
+
+    private static async Task<long> ScalarAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellation, params object[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.AddWithValue(parameter);
+        }
+
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellation), CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>
+/// The writers' half of the erasure protocol: a transaction that appends to existing timelines without a version
+/// check also key-share-locks their <see cref="UserTimeline"/> snapshots and fails with a serialization failure
+/// (40001, a write conflict: the command is decided again) when one of them is gone. So an append can never
+/// recreate the stream of an erased timeline, and never leaves events, entries or stats without their user.
+/// </summary>
+public static class ErasedTimelineGuard
+{
+    public const string FunctionName = $"{EventStoreSchema.SchemaName}.require_user_timelines";
+
+    public static Function Definition() => Function.ForSql(
+        $"""
+        create or replace function {FunctionName}(tenant text, ids text[]) returns boolean
+        language plpgsql as $function$
+        declare
+            present integer;
+        begin
+            select count(*) into present from (
+                select 1 from {EventStoreSchema.SchemaName}.mt_doc_usertimeline
+                where tenant_id = tenant and id = any(ids) order by id for key share) locked;
+            if present < cardinality(ids) then
+                raise exception 'A user timeline was erased while events were appended to it' using errcode = '40001';
+            end if;
+            return true;
+        end;
+        $function$;
+        """);
+
+    /// <summary>Queues the check for the existing timelines this session appends to (none: nothing queued).</summary>
+    public static void Require(IDocumentSession session, IEnumerable<string> existingTimelineIds)
+    {
+        var ids = existingTimelineIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        if (ids.Length > 0)
+        {
+            // Marten reads the results of a batch in order, so a queued command must not return a result set, and
+            // must be a single statement: an INSERT ... SELECT that calls the guard once (a volatile call in a
+            // subquery is always evaluated) and, as the guard returns true or raises, never inserts anything.
+            session.QueueSqlCommand(
+                $"insert into {ServiceSecrets.Table.QualifiedName} (name, secret) select 'never', ''::bytea " +
+                $"from (select {FunctionName}(?, ?) as ok) guard where not guard.ok",
+                session.TenantId, ids);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.RegularExpressions;
+using EventStore.Api.Tests.Infrastructure;
+
+namespace EventStore.Api.Tests.Admin;
+
+/// <summary>
+/// <c>tokens create | list | revoke</c>, run as the operator would (the service's own executable, in a process of
+/// its own, configured by environment variables) against the fixture's database; the fixture's host then
+/// serves requests with what the command did.
+/// </summary>
+public sealed partial class when_managing_tokens_from_the_command_line(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    [GeneratedRegex(@"^(es_[A-Za-z0-9_-]{43})$", RegexOptions.Multiline)]
+    private static partial Regex Secret();
+
+    [GeneratedRegex(@"\b(tok_[0-9a-f]{24})\b")]
+    private static partial Regex TokenId();
+
+    /// <summary>
+    /// The service's own build output (same configuration as the tests): JasperFx looks for commands in every
+    /// assembly beside the executable, and the test assemblies beside a copy of it would not load there.
+    /// </summary>
+    private static string ServiceDirectory()
+    {
+        var output = new DirectoryInfo(AppContext.BaseDirectory);
+        var (framework, configuration) = (output.Name, output.Parent!.Name);
+        for (var dir = output; dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "EventStore.sln")))
+            {
+                return Path.Combine(dir.FullName, "src", "EventStore.Api", "bin", configuration, framework);
+            }
+        }
+
+        throw new InvalidOperationException($"No EventStore.sln above {AppContext.BaseDirectory}");
+    }
+
+    private async Task<(int ExitCode, string Output, string Errors)> Run(params string[] args)
+    {
+        var directory = ServiceDirectory();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(Path.Combine(directory, "EventStore.Api.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["DOTNET_ENVIRONMENT"] = "Testing";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        start.Environment["ConnectionStrings__Postgres"] = api.ConnectionString;
+        start.Environment["Workspaces__0__Id"] = "acme";
+        start.Environment["Workspaces__1__Id"] = "globex";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var errors = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        return (process.ExitCode, await output, await errors);
+    }
+
+    [Fact]
+    public async Task creates_a_token_that_the_service_accepts()
+    {
+        var (exitCode, output, errors) = await Run("tokens", "create", "--workspace", "acme", "--scopes", "events:write,events:read", "--name", "cli");
+
+        exitCode.ShouldBe(0, $"{output}\n{errors}");
+        var secret = Secret().Match(output).Groups[1].Value;
+        secret.ShouldNotBeEmpty($"the secret is printed on a line of its own: {output}");
+        (await api.Host.PostEvent(Scenarios.Event(userId: "from-cli"), secret)).Status.ShouldBe(HttpStatusCode.Accepted);
+    }
+
+    [Fact]
+    public async Task lists_the_tokens_of_a_workspace()
+    {
+        var (id, secret) = await api.Host.CreateToken("acme", "events:read");
+
+        var (exitCode, output, errors) = await Run("tokens", "list", "--workspace", "acme");
+
+        exitCode.ShouldBe(0, $"{output}\n{errors}");
+        output.ShouldContain(id);
+        output.ShouldNotContain(secret, Case.Sensitive, "the list never shows a secret");
+    }
+
+    [Fact]
+    public async Task revokes_a_token_so_that_the_service_refuses_it()
+    {
+        var (id, secret) = await api.Host.CreateToken("acme", "events:write");
+
+        var (exitCode, output, errors) = await Run("tokens", "revoke", id);
+
+        exitCode.ShouldBe(0, $"{output}\n{errors}");
+        (await api.Host.PostEvent(Scenarios.Event(userId: "revoked-by-cli"), secret)).ShouldBeError(HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
+    [Fact]
+    public async Task fails_for_a_workspace_not_configured()
+    {
+        var (exitCode, output, _) = await Run("tokens", "create", "--workspace", "initech", "--scopes", "events:read");
+
+        exitCode.ShouldNotBe(0);
+        TokenId().IsMatch(output).ShouldBeFalse("no token was created");
+    }
+}

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using EventStore.Api.Tests.Infrastructure;
+
+namespace EventStore.Api.Tests.Reliability;
+
+/// <summary>
+/// The service as a real, separate process (<c>dotnet EventStore.Api.dll</c>), in Production, on a free port, so a
+/// test can SIGKILL it the way an OOM killer or a crashing node would. It runs from a folder of its own holding
+/// exactly the files of its deps.json (see <see cref="PrepareFolder"/>).
+/// </summary>
+public sealed class ApiProcess : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+
+    private ApiProcess(Process process, Uri address)
+    {
+        this.process = process;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    /// <summary>The last lines the process wrote, for failure messages.</summary>
+    public string OutputTail
+    {
+        get
+        {
+            lock (output)
+            {
+                return output.Length <= 4000 ? output.ToString() : output.ToString(output.Length - 4000, 4000);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The project reference puts EventStore.Api.dll, its deps.json and runtimeconfig.json next to the test assembly,
+    /// but it cannot run from there: at start JasperFx scans every assembly in its base folder for extension
+    /// attributes, reaches the test assembly and fails to resolve xunit (not in the API's deps.json). So the API
+    /// gets a folder of its own with what its deps.json lists: the app and its JSON files copied (the host resolves
+    /// the app's real path), every dependency symlinked from the test output.
+    /// </summary>
+    public static string PrepareFolder()
+    {
+        var source = AppContext.BaseDirectory;
+        var folder = Directory.CreateTempSubdirectory("eventstore-api-process-").FullName;
+        foreach (var file in new[] { "EventStore.Api.dll", "EventStore.Api.deps.json", "EventStore.Api.runtimeconfig.json", "EventStore.Api.pdb", "appsettings.json" })
+        {
+            if (File.Exists(Path.Combine(source, file)))
+            {
+                File.Copy(Path.Combine(source, file), Path.Combine(folder, file));
+            }
+        }
+
+        using var deps = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(source, "EventStore.Api.deps.json")));
+        foreach (var library in deps.RootElement.GetProperty("targets").EnumerateObject().First().Value.EnumerateObject())
+        {
+            var files = new List<string>();
+            if (library.Value.TryGetProperty("runtime", out var runtime))
+            {
+                files.AddRange(runtime.EnumerateObject().Select(asset => Path.GetFileName(asset.Name)));
+            }
+
+            if (library.Value.TryGetProperty("resources", out var resources))
+            {
+                files.AddRange(resources.EnumerateObject().Select(asset => Path.Combine(asset.Value.GetProperty("locale").GetString()!, Path.GetFileName(asset.Name))));
+            }
+
+            foreach (var file in files.Where(f => !File.Exists(Path.Combine(folder, f)) && File.Exists(Path.Combine(source, f))))
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(folder, file))!);
+                File.CreateSymbolicLink(Path.Combine(folder, file), Path.Combine(source, file));
+            }
+        }
+
+        return folder;
+    }
+
+    public static ApiProcess Start(string folder, string connectionString)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(folder, "EventStore.Api.dll"));
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["ConnectionStrings__Postgres"] = connectionString;
+        start.Environment["Workspaces__0__Id"] = "acme";
+        start.Environment["Workspaces__0__AccessTokens__0"] = ApiFixture.AcmeToken;
+        start.Environment["RateLimits__RequestsPerWindow"] = "0";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        var api = new ApiProcess(process, new Uri($"http://127.0.0.1:{port}"));
+        process.OutputDataReceived += (_, line) => api.Append(line.Data);
+        process.ErrorDataReceived += (_, line) => api.Append(line.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return api;
+    }
+
+    public HttpClient Client() => new(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>Polls /health/ready until 200; fails with the process's output if it exits or the deadline passes.</summary>
+    public async Task WaitUntilReadyAsync(TimeSpan deadline)
+    {
+        using var client = Client();
+        client.Timeout = TimeSpan.FromSeconds(5);
+        await ReliabilityScenarios.Eventually(
+            async () =>
+            {
+                process.HasExited.ShouldBeFalse($"the API process exited with {(process.HasExited ? process.ExitCode : 0)}:{Environment.NewLine}{OutputTail}");
+                try
+                {
+                    using var response = await client.GetAsync("/health/ready", TestContext.Current.CancellationToken);
+                    return response.StatusCode == HttpStatusCode.OK;
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    return false;
+                }
+            },
+            deadline,
+            $"the API process at {Address} to become ready; its output:{Environment.NewLine}{OutputTail}");
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no draining, no flushing; in-flight requests are cut off.</summary>
+    public async Task KillAsync()
+    {
+        process.Kill(entireProcessTree: false);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (output)
+        {
+            output.AppendLine(line);
+            if (output.Length > 64_000)
+            {
+                output.Remove(0, output.Length - 16_000);
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)listener.LocalEndPoint!).Port;
+    }
+}

@@ -1,0 +1,188 @@
+using System.Collections.Concurrent;
+using EventStore.Api.Persistence;
+using EventStore.Api.Tests.Infrastructure;
+using EventStore.Domain.Timelines;
+using Marten;
+using Npgsql;
+
+namespace EventStore.Api.Tests.Reliability;
+
+/// <summary>
+/// The service as a separate process, SIGKILLed while 16 clients post to it, then started again on the same
+/// database. The kill is played once, by whichever test asks first; the tests check its consequences.
+/// </summary>
+public sealed class KilledApiService(PostgresServer postgres) : IAsyncLifetime
+{
+    public const int Senders = 16;
+    public const int AcknowledgedBeforeKill = 100;
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    private readonly Lock gate = new();
+    private readonly List<ApiProcess> processes = [];
+    private Task<KillRun>? run;
+    private NpgsqlDataSource? dataSource;
+    private DocumentStore? store;
+    private string folder = "";
+
+    public string ConnectionString { get; private set; } = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        ConnectionString = await postgres.CreateDatabaseAsync(nameof(KilledApiService));
+        folder = ApiProcess.PrepareFolder();
+        dataSource = NpgsqlDataSource.Create(ConnectionString);
+        // The service's own mapping, to read the store directly rather than through the API under test.
+        store = DocumentStore.For(options =>
+        {
+            EventStoreSchema.Configure(options, dataSource);
+            options.AutoCreateSchemaObjects = JasperFx.AutoCreate.None;
+        });
+    }
+
+    /// <summary>The service after the kill and the restart.</summary>
+    public ApiProcess Restarted => processes[^1];
+
+    public Task<KillRun> Play()
+    {
+        lock (gate)
+        {
+            return run ??= PlayAsync();
+        }
+    }
+
+    public async Task<IReadOnlyList<TrackedKey>> Stored()
+    {
+        await using var session = store!.QuerySession("acme");
+        var events = await session.Events.QueryAllRawEvents().ToListAsync();
+        return [.. events.Select(e => e.Data).OfType<EventTracked>().Select(TrackedKey.Of)];
+    }
+
+    private async Task<KillRun> PlayAsync()
+    {
+        var first = Started(ApiProcess.Start(folder, ConnectionString));
+        await first.WaitUntilReadyAsync(Deadline);
+
+        var responses = new ConcurrentQueue<Sent>();
+        using var killed = new CancellationTokenSource();
+        var createdAt = Scenarios.Now - 86_400;
+        using var http = first.Client();
+        // Two senders per user, so their commands meet in the same committer lane and the same streams;
+        // every fifth post repeats the sender's previous event (a client retry).
+        var senders = Enumerable.Range(0, Senders).Select(sender => Task.Run(async () =>
+        {
+            TrackedKey? previous = null;
+            for (var n = 0; n < 10_000 && !killed.IsCancellationRequested; n++)
+            {
+                var key = n % 5 == 4 && previous is not null ? previous : new TrackedKey($"killed-{sender % 8}", $"step-{sender % 3}", createdAt + (n * Senders) + sender);
+                var sent = await http.PostAsync(key, cancellation: TestContext.Current.CancellationToken);
+                responses.Enqueue(sent);
+                previous = key;
+            }
+        })).ToList();
+
+        await ReliabilityScenarios.Eventually(
+            () => Task.FromResult(responses.Count(r => r.Acknowledged) >= AcknowledgedBeforeKill), Deadline, $"{AcknowledgedBeforeKill} events accepted before the kill");
+        await first.KillAsync();
+        await killed.CancelAsync();
+        await Task.WhenAll(senders);
+
+        var second = Started(ApiProcess.Start(folder, ConnectionString));
+        await second.WaitUntilReadyAsync(Deadline);
+        return new KillRun([.. responses]);
+    }
+
+    private ApiProcess Started(ApiProcess process)
+    {
+        lock (gate)
+        {
+            processes.Add(process);
+        }
+
+        return process;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in processes)
+        {
+            await process.DisposeAsync();
+        }
+
+        store?.Dispose();
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        if (dataSource is not null)
+        {
+            await dataSource.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>Every response the clients got from the process that was killed (a null status: cut off by the kill).</summary>
+public sealed record KillRun(IReadOnlyList<Sent> Responses)
+{
+    public IReadOnlyList<TrackedKey> Acknowledged => [.. Responses.Where(r => r.Acknowledged).Select(r => r.Key).Distinct()];
+
+    public string Summary => $"{Responses.Count} requests: {Responses.Count(r => r.Acknowledged)} answered 202, {Responses.Count(r => r.Status is null)} cut off, "
+        + $"{Responses.Count(r => r.Status is not null && !r.Acknowledged)} other";
+}
+
+public sealed class when_the_api_process_is_killed_mid_load(KilledApiService service) : IClassFixture<KilledApiService>
+{
+    [Fact]
+    public async Task answers_every_request_before_the_kill_202()
+    {
+        var run = await service.Play();
+
+        var wrong = run.Responses.Where(r => r.Status is not null && !r.Acknowledged).ToList();
+        wrong.ShouldBeEmpty($"{run.Summary}; e.g.:{Environment.NewLine}{string.Join(Environment.NewLine, wrong.Take(10))}");
+    }
+
+    [Fact]
+    public async Task stores_every_acknowledged_event_exactly_once()
+    {
+        var run = await service.Play();
+
+        // Only the kill's users: the other tests of this class post events of their own after the restart.
+        var stored = (await service.Stored()).Where(k => k.UserId.StartsWith("killed-", StringComparison.Ordinal)).ToList();
+
+        var problems = ReliabilityScenarios.CompareWithStore(run.Acknowledged, run.Responses.Select(r => r.Key), stored);
+        problems.ShouldBeEmpty($"{run.Summary}; {ReliabilityScenarios.Describe(problems)}");
+        run.Responses.Count(r => r.Acknowledged).ShouldBeGreaterThanOrEqualTo(KilledApiService.AcknowledgedBeforeKill, $"the kill came mid-load; {run.Summary}");
+    }
+
+    [Fact]
+    public async Task accepts_new_events_after_the_restart()
+    {
+        await service.Play();
+        using var http = service.Restarted.Client();
+        var fresh = Enumerable.Range(0, 20).Select(i => new TrackedKey($"after-kill-{i % 4}", "came-back", Scenarios.Now - i)).ToList();
+
+        var responses = await Task.WhenAll(fresh.Select(key => http.PostAsync(key, cancellation: TestContext.Current.CancellationToken)));
+
+        responses.ShouldAllBe(r => r.Acknowledged, string.Join(Environment.NewLine, responses.Where(r => !r.Acknowledged)));
+        var stored = (await service.Stored()).Where(k => k.Name == "came-back").ToList();
+        stored.ShouldBe(fresh, ignoreOrder: true, "each new event stored once");
+    }
+
+    [Fact]
+    public async Task answers_duplicates_of_acknowledged_events_202_without_storing_them_twice()
+    {
+        var run = await service.Play();
+        using var http = service.Restarted.Client();
+        var acknowledged = run.Acknowledged;
+
+        var responses = new List<Sent>();
+        foreach (var chunk in acknowledged.Chunk(32))
+        {
+            responses.AddRange(await Task.WhenAll(chunk.Select(key => http.PostAsync(key, cancellation: TestContext.Current.CancellationToken))));
+        }
+
+        responses.ShouldAllBe(r => r.Acknowledged, string.Join(Environment.NewLine, responses.Where(r => !r.Acknowledged).Take(10)));
+        var counts = (await service.Stored()).GroupBy(k => k).ToDictionary(g => g.Key, g => g.Count());
+        var problems = acknowledged.Where(k => counts.GetValueOrDefault(k) != 1).Select(k => $"{k} stored {counts.GetValueOrDefault(k)} times after being sent again").ToList();
+        problems.ShouldBeEmpty(ReliabilityScenarios.Describe(problems));
+    }
+}
