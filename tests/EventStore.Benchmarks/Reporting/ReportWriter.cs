@@ -6,6 +6,9 @@ namespace EventStore.Benchmarks.Reporting;
 /// <summary>Writes benchmarks.md (and benchmarks.png when ingestion ran) for one run.</summary>
 internal static class ReportWriter
 {
+    /// <summary>Everything from this line on in docs/benchmarks.md is written by hand and kept by every run.</summary>
+    public const string AnalysisMarker = "<!-- analysis: written by hand, kept across runs -->";
+
     public static void Write(string directory, BenchmarkOptions options, MachineInfo machine, string postgresSetup, BenchmarkResults results, DateTimeOffset startedAt)
     {
         Directory.CreateDirectory(directory);
@@ -86,6 +89,13 @@ internal static class ReportWriter
             }
         }
 
-        File.WriteAllText(Path.Combine(directory, "benchmarks.md"), md.ToString());
+        // The hand-written analysis (targets, what bounds each figure, what would move it) survives re-runs.
+        var path = Path.Combine(directory, "benchmarks.md");
+        if (File.Exists(path) && File.ReadAllText(path) is var previous && previous.IndexOf(AnalysisMarker, StringComparison.Ordinal) is var at and >= 0)
+        {
+            md.AppendLine().Append(previous[at..]);
+        }
+
+        File.WriteAllText(path, md.ToString());
     }
 }
