@@ -64,49 +64,7 @@ public static class ErasureRequest
             return null;
         }
 
-        var userId = Read(body, "user_id", rejections, allowInteger: true);
-        var email = Read(body, "email", rejections, allowInteger: false);
-        var id = Read(body, "intercom_user_id", rejections, allowInteger: false);
-        if (rejections.Count > 0)
-        {
-            return null;
-        }
-
-        if (userId is null && email is null && id is null)
-        {
-            rejections.Add(Rejection.Missing("user_id", "One of user_id, email or intercom_user_id is required to identify the user"));
-            return null;
-        }
-
-        return new UserReference(id, userId, email);
-    }
-
-    private static string? Read(JsonElement body, string field, List<Rejection> rejections, bool allowInteger)
-    {
-        if (!body.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (allowInteger && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number))
-        {
-            return number.ToString(CultureInfo.InvariantCulture);
-        }
-
-        if (value.ValueKind != JsonValueKind.String)
-        {
-            rejections.Add(Rejection.WrongType(field, $"{field} must be a string"));
-            return null;
-        }
-
-        var text = value.GetString()!;
-        if (text.Trim().Length == 0 || text.Length > UserReferenceRequest.MaxIdentifierLength || Text.HasControlCharacters(text))
-        {
-            rejections.Add(Rejection.Invalid(field, $"{field} must be 1 to {UserReferenceRequest.MaxIdentifierLength} characters without control characters"));
-            return null;
-        }
-
-        return text;
+        return UserReferenceRequest.Parse(body, rejections, serviceIdField: "intercom_user_id");
     }
 }
 

@@ -5,21 +5,24 @@ using EventStore.Domain.Timelines;
 
 namespace EventStore.Api.Tracking;
 
-/// <summary>Reads who a request is about: Intercom's <c>user_id</c>, <c>email</c> and <c>id</c> (at least one).</summary>
+/// <summary>
+/// Reads who a request is about: Intercom's <c>user_id</c>, <c>email</c> and the service-assigned id (at least
+/// one). Intercom names the service id <c>id</c> on event bodies and <c>intercom_user_id</c> elsewhere.
+/// </summary>
 public static class UserReferenceRequest
 {
     public const int MaxIdentifierLength = 255;
 
-    public static UserReference? Parse(JsonElement body, List<Rejection> rejections)
+    public static UserReference? Parse(JsonElement body, List<Rejection> rejections, string serviceIdField = "id")
     {
         var userId = ReadIdentifier(body, "user_id", rejections, allowInteger: true);
         var email = ReadEmail(body, rejections);
-        var id = ReadIdentifier(body, "id", rejections, allowInteger: false);
+        var id = ReadIdentifier(body, serviceIdField, rejections, allowInteger: false);
         if (userId is null && email is null && id is null)
         {
-            if (!rejections.Any(r => r.Field is "user_id" or "email" or "id"))
+            if (!rejections.Any(r => r.Field == "user_id" || r.Field == "email" || r.Field == serviceIdField))
             {
-                rejections.Add(Rejection.Missing("user_id", "One of user_id, email or id is required to identify the user"));
+                rejections.Add(Rejection.Missing("user_id", $"One of user_id, email or {serviceIdField} is required to identify the user"));
             }
 
             return null;
