@@ -51,7 +51,7 @@ public static class EventStoreSchema
         options.Schema.For<UserTimeline>()
             .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, "uq_timeline_user_id", TenancyScope.PerTenant, t => t.UserId!)
             .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, "uq_timeline_email", TenancyScope.PerTenant, t => t.EmailKey!);
-        options.Schema.For<RecordedOccurrence>();
+        options.Storage.ExtendedSchemaObjects.Add(OccurrenceKeys.Definition());
         options.Storage.ExtendedSchemaObjects.Add(ServiceSecrets.Definition());
         options.Storage.ExtendedSchemaObjects.Add(TimelineProjection.Definition());
         options.Storage.ExtendedSchemaObjects.Add(EventStatsProjection.Definition());

@@ -78,7 +78,7 @@ public static class UserErasure
 {
     private const string Schema = EventStoreSchema.SchemaName;
     private static readonly string Timelines = $"{Schema}.mt_doc_usertimeline";
-    private static readonly string Occurrences = $"{Schema}.mt_doc_recordedoccurrence";
+    private static readonly string Occurrences = OccurrenceKeys.Table.QualifiedName;
 
     /// <summary>Erases the user and returns how many tracked events were removed, or null when nobody has that identifier.</summary>
     public static async Task<long?> EraseAsync(IDocumentStore store, NpgsqlDataSource dataSource, string workspace, UserReference who, DateTimeOffset now, CancellationToken cancellation)

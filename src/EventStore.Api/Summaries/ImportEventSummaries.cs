@@ -175,9 +175,10 @@ public static class ImportEventSummariesHandler
         var keys = command.Summaries.Select(s => s.KeyFor(timeline.Id)).Distinct().ToList();
         var recorded = resolved.Value.IsNew
             ? []
-            : (await session.LoadManyAsync<RecordedOccurrence>(cancellation, keys)).Select(r => r.Id).ToHashSet();
+            : (await OccurrenceKeys.FindAsync(session, keys, cancellation)).ToHashSet(StringComparer.Ordinal);
 
         var events = new List<object>();
+        var newKeys = new List<string>();
         foreach (var summary in command.Summaries)
         {
             // A summary already stored, or repeated within this request, is recorded once.
@@ -185,7 +186,7 @@ public static class ImportEventSummariesHandler
             if (timeline.Import(session.TenantId, summary, alreadyImported: !recorded.Add(key)) is { } imported)
             {
                 events.Add(imported);
-                session.Insert(new RecordedOccurrence(key));
+                newKeys.Add(key);
             }
         }
 
@@ -199,6 +200,8 @@ public static class ImportEventSummariesHandler
         {
             await UserTimelineStreams.AppendAsync(session, known, resolved.Value, events, cancellation);
         }
+
+        OccurrenceKeys.Record(session, newKeys);
 
         return new ImportOutcome(events.Count, command.Summaries.Count - events.Count, null);
     }

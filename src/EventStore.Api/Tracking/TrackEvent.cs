@@ -39,8 +39,6 @@ public sealed record TrackOutcome(bool IsDuplicate, Rejection? Rejection)
     public static TrackOutcome Refused(Rejection rejection) => new(false, rejection) { Stored = false };
 }
 
-/// <summary>Marks (user, name, created_at) as recorded in a workspace; its primary key is the de-duplication guarantee.</summary>
-public sealed record RecordedOccurrence(string Id);
 
 /// <summary>POST /events: Intercom's "submit a data event".</summary>
 public static class TrackEventEndpoint

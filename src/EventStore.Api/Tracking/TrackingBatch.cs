@@ -55,16 +55,15 @@ public static class TrackingBatch
             newNames |= !state.Catalog.Knows(command.What.Name);
         }
 
+        state.Recorded.UnionWith(await OccurrenceKeys.FindAsync(session, keys, cancellation));
         var batch = session.CreateBatchQuery();
-        var recorded = keys.Count == 0 ? null : batch.LoadMany<RecordedOccurrence>().ById([.. keys]);
         var catalogStream = newNames ? batch.Events.FetchForWriting<EventNameCatalog>(EventNameCatalog.StreamKey) : null;
         var identityStreams = identityChanged.ToDictionary(id => id, id => batch.Events.FetchForWriting<UserTimeline>(id), StringComparer.Ordinal);
-        if (recorded is not null || catalogStream is not null || identityStreams.Count > 0)
+        if (catalogStream is not null || identityStreams.Count > 0)
         {
             await batch.Execute(cancellation);
         }
 
-        state.Recorded.UnionWith(recorded is null ? [] : (await recorded).Select(r => r.Id));
         var catalogWriter = catalogStream is null ? null : await catalogStream;
         if (catalogWriter is not null)
         {
@@ -168,10 +167,7 @@ public static class TrackingBatch
         // A timeline erased since it was read must not get its stream back (ADR 0010): fail, and decide again.
         ErasedTimelineGuard.Require(session, state.Pending.Keys.Where(state.Existing));
 
-        foreach (var key in state.NewKeys)
-        {
-            session.Insert(new RecordedOccurrence(key));
-        }
+        OccurrenceKeys.Record(session, state.NewKeys);
 
         if (state.Activations.Count > 0)
         {

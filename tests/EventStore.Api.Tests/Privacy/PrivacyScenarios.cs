@@ -73,7 +73,7 @@ public static class PrivacyScenarios
               (select count(*) from eventstore.mt_doc_usertimeline where tenant_id = $1 and id = $2),
               (select count(*) from eventstore.timeline_entries where tenant_id = $1 and timeline_id = $2),
               (select count(*) from eventstore.event_stats where tenant_id = $1 and timeline_id = $2),
-              (select count(*) from eventstore.mt_doc_recordedoccurrence where tenant_id = $1 and (starts_with(id, $2 || '|') or starts_with(id, 'summary|' || $2 || '|')))
+              (select count(*) from eventstore.occurrence_keys where tenant_id = $1 and (starts_with(id, $2 || '|') or starts_with(id, 'summary|' || $2 || '|')))
             """;
         await using var command = api.Database().CreateCommand(sql);
         command.Parameters.AddWithValue(workspace);
@@ -103,7 +103,7 @@ public static class PrivacyScenarios
             select 'event_stats ' || timeline_id from eventstore.event_stats x where tenant_id = $1
               and not exists (select 1 from eventstore.mt_doc_usertimeline t where t.tenant_id = $1 and t.id = x.timeline_id)
             union all
-            select 'occurrence ' || id from eventstore.mt_doc_recordedoccurrence o where tenant_id = $1
+            select 'occurrence ' || id from eventstore.occurrence_keys o where tenant_id = $1
               and not exists (select 1 from eventstore.mt_doc_usertimeline t where t.tenant_id = $1
                 and (starts_with(o.id, t.id || '|') or starts_with(o.id, 'summary|' || t.id || '|')))
             union all
