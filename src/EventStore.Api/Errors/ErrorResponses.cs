@@ -1,4 +1,5 @@
 using EventStore.Api.Http;
+using EventStore.Api.Persistence;
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
 
@@ -56,23 +57,10 @@ public static class ErrorResponses
     {
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (StatusCodes.Status413PayloadTooLarge, TooLarge),
         BadHttpRequestException bad => (bad.StatusCode, new ApiError("bad_request", bad.Message)),
-        _ when IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable,
+        _ when WriteConflicts.IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable,
             new ApiError("service_unavailable", "The event store is unavailable; retry later")),
         OperationCanceledException or TimeoutException => (StatusCodes.Status503ServiceUnavailable,
             new ApiError("service_unavailable", "The request timed out; retry later")),
         _ => (StatusCodes.Status500InternalServerError, new ApiError("server_error", "Unexpected server error")),
     };
-
-    private static bool IsDatabaseUnavailable(Exception? exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is NpgsqlException { IsTransient: true } or System.Net.Sockets.SocketException)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 }

@@ -33,6 +33,23 @@ public static class WriteConflicts
         }
     }
 
+    /// <summary>
+    /// The database could not be reached or dropped the connection: the request may be retried later (503),
+    /// and a group commit must not be split to find a culprit, since no command is at fault.
+    /// </summary>
+    public static bool IsDatabaseUnavailable(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is NpgsqlException { IsTransient: true } or System.Net.Sockets.SocketException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public static bool IsConflict(Exception exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)

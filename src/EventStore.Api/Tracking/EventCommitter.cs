@@ -135,7 +135,7 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
                 // Another writer (another node, or an import) changed what this group read: decide it again.
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * attempt)), cancellation);
             }
-            catch (Exception e) when (group.Count > 1 && !IsDatabaseUnavailable(e))
+            catch (Exception e) when (group.Count > 1 && !WriteConflicts.IsDatabaseUnavailable(e))
             {
                 logger.LogWarning(e, "Group commit of {Count} works failed in workspace {Workspace}; committing them one by one", group.Count, workspace);
                 foreach (var single in group)
@@ -156,9 +156,6 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
             }
         }
     }
-
-    private static bool IsDatabaseUnavailable(Exception exception) =>
-        exception is Npgsql.NpgsqlException { IsTransient: true } || exception.InnerException is Npgsql.NpgsqlException { IsTransient: true };
 
     private sealed record Pending(string Workspace, TrackingWork Work)
     {

@@ -18,28 +18,9 @@ public sealed partial class when_managing_tokens_from_the_command_line(ApiFixtur
     [GeneratedRegex(@"\b(tok_[0-9a-f]{24})\b")]
     private static partial Regex TokenId();
 
-    /// <summary>
-    /// The service's own build output (same configuration as the tests): JasperFx looks for commands in every
-    /// assembly beside the executable, and the test assemblies beside a copy of it would not load there.
-    /// </summary>
-    private static string ServiceDirectory()
-    {
-        var output = new DirectoryInfo(AppContext.BaseDirectory);
-        var (framework, configuration) = (output.Name, output.Parent!.Name);
-        for (var dir = output; dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "EventStore.sln")))
-            {
-                return Path.Combine(dir.FullName, "src", "EventStore.Api", "bin", configuration, framework);
-            }
-        }
-
-        throw new InvalidOperationException($"No EventStore.sln above {AppContext.BaseDirectory}");
-    }
-
     private async Task<(int ExitCode, string Output, string Errors)> Run(params string[] args)
     {
-        var directory = ServiceDirectory();
+        var directory = ServiceBuild.Directory();
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = directory,

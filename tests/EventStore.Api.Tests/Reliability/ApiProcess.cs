@@ -8,8 +8,8 @@ namespace EventStore.Api.Tests.Reliability;
 
 /// <summary>
 /// The service as a real, separate process (<c>dotnet EventStore.Api.dll</c>), in Production, on a free port, so a
-/// test can SIGKILL it the way an OOM killer or a crashing node would. It runs from a folder of its own holding
-/// exactly the files of its deps.json (see <see cref="PrepareFolder"/>).
+/// test can SIGKILL it the way an OOM killer or a crashing node would. It runs from the service's own build output
+/// (<see cref="ServiceBuild.Directory"/>).
 /// </summary>
 public sealed class ApiProcess : IAsyncDisposable
 {
@@ -36,51 +36,9 @@ public sealed class ApiProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// The project reference puts EventStore.Api.dll, its deps.json and runtimeconfig.json next to the test assembly,
-    /// but it cannot run from there: at start JasperFx scans every assembly in its base folder for extension
-    /// attributes, reaches the test assembly and fails to resolve xunit (not in the API's deps.json). So the API
-    /// gets a folder of its own with what its deps.json lists: the app and its JSON files copied (the host resolves
-    /// the app's real path), every dependency symlinked from the test output.
-    /// </summary>
-    public static string PrepareFolder()
+    public static ApiProcess Start(string connectionString)
     {
-        var source = AppContext.BaseDirectory;
-        var folder = Directory.CreateTempSubdirectory("eventstore-api-process-").FullName;
-        foreach (var file in new[] { "EventStore.Api.dll", "EventStore.Api.deps.json", "EventStore.Api.runtimeconfig.json", "EventStore.Api.pdb", "appsettings.json" })
-        {
-            if (File.Exists(Path.Combine(source, file)))
-            {
-                File.Copy(Path.Combine(source, file), Path.Combine(folder, file));
-            }
-        }
-
-        using var deps = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(source, "EventStore.Api.deps.json")));
-        foreach (var library in deps.RootElement.GetProperty("targets").EnumerateObject().First().Value.EnumerateObject())
-        {
-            var files = new List<string>();
-            if (library.Value.TryGetProperty("runtime", out var runtime))
-            {
-                files.AddRange(runtime.EnumerateObject().Select(asset => Path.GetFileName(asset.Name)));
-            }
-
-            if (library.Value.TryGetProperty("resources", out var resources))
-            {
-                files.AddRange(resources.EnumerateObject().Select(asset => Path.Combine(asset.Value.GetProperty("locale").GetString()!, Path.GetFileName(asset.Name))));
-            }
-
-            foreach (var file in files.Where(f => !File.Exists(Path.Combine(folder, f)) && File.Exists(Path.Combine(source, f))))
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(folder, file))!);
-                File.CreateSymbolicLink(Path.Combine(folder, file), Path.Combine(source, file));
-            }
-        }
-
-        return folder;
-    }
-
-    public static ApiProcess Start(string folder, string connectionString)
-    {
+        var folder = ServiceBuild.Directory();
         var port = FreePort();
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {

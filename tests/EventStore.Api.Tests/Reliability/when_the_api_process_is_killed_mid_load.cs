@@ -22,14 +22,11 @@ public sealed class KilledApiService(PostgresServer postgres) : IAsyncLifetime
     private Task<KillRun>? run;
     private NpgsqlDataSource? dataSource;
     private DocumentStore? store;
-    private string folder = "";
-
     public string ConnectionString { get; private set; } = "";
 
     public async ValueTask InitializeAsync()
     {
         ConnectionString = await postgres.CreateDatabaseAsync(nameof(KilledApiService));
-        folder = ApiProcess.PrepareFolder();
         dataSource = NpgsqlDataSource.Create(ConnectionString);
         // The service's own mapping, to read the store directly rather than through the API under test.
         store = DocumentStore.For(options =>
@@ -59,7 +56,7 @@ public sealed class KilledApiService(PostgresServer postgres) : IAsyncLifetime
 
     private async Task<KillRun> PlayAsync()
     {
-        var first = Started(ApiProcess.Start(folder, ConnectionString));
+        var first = Started(ApiProcess.Start(ConnectionString));
         await first.WaitUntilReadyAsync(Deadline);
 
         var responses = new ConcurrentQueue<Sent>();
@@ -86,7 +83,7 @@ public sealed class KilledApiService(PostgresServer postgres) : IAsyncLifetime
         await killed.CancelAsync();
         await Task.WhenAll(senders);
 
-        var second = Started(ApiProcess.Start(folder, ConnectionString));
+        var second = Started(ApiProcess.Start(ConnectionString));
         await second.WaitUntilReadyAsync(Deadline);
         return new KillRun([.. responses]);
     }
@@ -109,10 +106,6 @@ public sealed class KilledApiService(PostgresServer postgres) : IAsyncLifetime
         }
 
         store?.Dispose();
-        if (Directory.Exists(folder))
-        {
-            Directory.Delete(folder, recursive: true);
-        }
         if (dataSource is not null)
         {
             await dataSource.DisposeAsync();

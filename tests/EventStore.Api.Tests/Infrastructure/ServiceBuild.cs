@@ -1,0 +1,25 @@
+namespace EventStore.Api.Tests.Infrastructure;
+
+/// <summary>Where to run the service as a process of its own, the way an operator does.</summary>
+public static class ServiceBuild
+{
+    /// <summary>
+    /// The service's own build output (same configuration and framework as the tests; the project reference builds
+    /// it). Not the test output folder: JasperFx looks for commands and extensions in every assembly beside the
+    /// executable, and the test assemblies there would not load in the service's process.
+    /// </summary>
+    public static string Directory()
+    {
+        var output = new DirectoryInfo(AppContext.BaseDirectory);
+        var (framework, configuration) = (output.Name, output.Parent!.Name);
+        for (var dir = output; dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "EventStore.sln")))
+            {
+                return Path.Combine(dir.FullName, "src", "EventStore.Api", "bin", configuration, framework);
+            }
+        }
+
+        throw new InvalidOperationException($"No EventStore.sln above {AppContext.BaseDirectory}");
+    }
+}
