@@ -15,6 +15,8 @@ using Wolverine;
 using Wolverine.Http;
 using Wolverine.Marten;
 
+// `projections rebuild` is the online rebuild of ADR 0011, not Marten's stock one (Operations/RebuildCommand.cs).
+args = EventStore.Api.Operations.ProjectionsCommandLine.Route(args);
 var builder = WebApplication.CreateBuilder(args);
 await DevelopmentPostgres.ConfigureAsync(builder);
 
@@ -46,6 +48,9 @@ builder.AddRequestProtection();
 var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "eventstore" }.Build();
 builder.Services.AddSingleton(_ => dataSource);
 builder.Services.AddSingleton<PageCursors>();
+// Operations/: projection status and online rebuilds (ADR 0011), Operations:Rebuild:* settings.
+builder.Services.AddOptions<EventStore.Api.Operations.RebuildOptions>().BindConfiguration("Operations:Rebuild");
+builder.Services.AddSingleton<EventStore.Api.Operations.ProjectionRebuilds>();
 builder.Services.AddMarten(options => EventStoreSchema.Configure(options, dataSource))
     .UseLightweightSessions()
     .IntegrateWithWolverine()

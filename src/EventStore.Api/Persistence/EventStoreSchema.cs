@@ -58,6 +58,7 @@ public static class EventStoreSchema
         options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Protection.IdempotencyKeys.Definition());
         options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Privacy.ErasedTimelineGuard.Definition());
         options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Workspaces.IssuedTokens.Definition());
+        options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Operations.ProjectionRebuilds.Definition());
     }
 }
 

@@ -85,6 +85,9 @@ public static class UserErasure
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellation);
+        // Like an append, take the event log's writer lock first: an online rebuild (ADR 0011) holds writers off with
+        // it before it touches the read-model tables, so taking it late could deadlock with the rebuild's switch.
+        await ExecuteAsync(connection, transaction, $"lock table {Schema}.mt_events in row exclusive mode", cancellation);
 
         if (await FindAsync(connection, transaction, workspace, who, cancellation) is not { } timelineId)
         {
@@ -204,10 +207,13 @@ public static class ErasedTimelineGuard
 {
     public const string FunctionName = $"{EventStoreSchema.SchemaName}.require_user_timelines";
 
+    // Written as pg_get_functiondef prints it, so that schema validation (db-assert) sees no difference.
     public static Function Definition() => Function.ForSql(
         $"""
-        create or replace function {FunctionName}(tenant text, ids text[]) returns boolean
-        language plpgsql as $function$
+        CREATE OR REPLACE FUNCTION {FunctionName}(tenant text, ids text[])
+         RETURNS boolean
+         LANGUAGE plpgsql
+        AS $function$
         declare
             present integer;
         begin

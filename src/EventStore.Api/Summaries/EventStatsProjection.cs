@@ -20,8 +20,17 @@ public sealed class EventStatsProjection : IProjection
     public const string ProjectionName = "EventStats";
     public static readonly PostgresqlObjectName Table = EventStoreSchema.TableNamed("event_stats");
 
-    private static readonly string UpsertSql =
-        $"insert into {Table.QualifiedName} as s (tenant_id, timeline_id, name, count, first_at, last_at) " +
+    private readonly string upsertSql;
+
+    /// <summary>The inline projection, into <see cref="Table"/>.</summary>
+    public EventStatsProjection()
+        : this(Table.QualifiedName)
+    {
+    }
+
+    /// <summary>The same projection writing into another table of the same shape (a rebuild's copy).</summary>
+    public EventStatsProjection(string target) => upsertSql =
+        $"insert into {target} as s (tenant_id, timeline_id, name, count, first_at, last_at) " +
         "select * from unnest(?::varchar[], ?::varchar[], ?::varchar[], ?::bigint[], ?::bigint[], ?::bigint[]) " +
         "on conflict (tenant_id, timeline_id, name) do update set count = s.count + excluded.count, " +
         "first_at = least(s.first_at, excluded.first_at), last_at = greatest(s.last_at, excluded.last_at)";
@@ -49,7 +58,7 @@ public sealed class EventStatsProjection : IProjection
 
         if (merged.Count > 0)
         {
-            operations.QueueSqlCommand(UpsertSql,
+            operations.QueueSqlCommand(upsertSql,
                 merged.Keys.Select(k => k.Tenant).ToArray(),
                 merged.Keys.Select(k => k.Timeline).ToArray(),
                 merged.Keys.Select(k => k.Name).ToArray(),

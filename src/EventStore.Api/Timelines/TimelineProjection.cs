@@ -22,18 +22,37 @@ public sealed class TimelineProjection : IProjection
     public const string ProjectionName = "Timeline";
     public static readonly PostgresqlObjectName Table = EventStoreSchema.TableNamed("timeline_entries");
 
-    private static readonly string InsertSql =
+    private const string Rows =
+        "from unnest(?::varchar[], ?::uuid[], ?::varchar[], ?::varchar[], ?::bigint[], ?::text[]) with ordinality " +
+        "as e(tenant_id, event_id, timeline_id, name, created_at, metadata, position) ";
+
+    private readonly string insertSql;
+
+    /// <summary>The inline projection, into <see cref="Table"/>.</summary>
+    public TimelineProjection() => insertSql =
         $"insert into {Table.QualifiedName} (tenant_id, event_id, timeline_id, name, created_at, tx, metadata) " +
         "select e.tenant_id, e.event_id, e.timeline_id, e.name, e.created_at, pg_current_xact_id(), e.metadata::json " +
-        "from unnest(?::varchar[], ?::uuid[], ?::varchar[], ?::varchar[], ?::bigint[], ?::text[]) with ordinality " +
-        "as e(tenant_id, event_id, timeline_id, name, created_at, metadata, position) order by e.position on conflict do nothing";
+        Rows + "order by e.position on conflict do nothing";
+
+    private TimelineProjection(string insertSql) => this.insertSql = insertSql;
+
+    /// <summary>
+    /// The same projection writing into a rebuild's copy of the table. An entry keeps the arrival position
+    /// (<c>tx</c>, <c>seq</c>) it has in the live table, so polling cursors handed out before the rebuild
+    /// neither repeat nor skip anything after it; an entry the live table lacks gets a new one.
+    /// </summary>
+    public static TimelineProjection RebuildingInto(string target, string live, string sequence) => new(
+        $"insert into {target} (tenant_id, event_id, timeline_id, name, created_at, tx, seq, metadata) " +
+        "select e.tenant_id, e.event_id, e.timeline_id, e.name, e.created_at, coalesce(l.tx, pg_current_xact_id()), " +
+        $"coalesce(l.seq, nextval('{sequence}')), e.metadata::json " + Rows +
+        $"left join {live} l on l.tenant_id = e.tenant_id and l.event_id = e.event_id order by e.position on conflict do nothing");
 
     public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
         var tracked = events.Where(e => e.Data is EventTracked).ToList();
         if (tracked.Count > 0)
         {
-            operations.QueueSqlCommand(InsertSql,
+            operations.QueueSqlCommand(insertSql,
                 tracked.Select(e => e.TenantId).ToArray(),
                 tracked.Select(e => e.Id).ToArray(),
                 tracked.Select(e => ((EventTracked)e.Data).TimelineId).ToArray(),

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
 using EventStore.Api.Tests.Infrastructure;
@@ -18,34 +17,7 @@ public sealed partial class when_managing_tokens_from_the_command_line(ApiFixtur
     [GeneratedRegex(@"\b(tok_[0-9a-f]{24})\b")]
     private static partial Regex TokenId();
 
-    private async Task<(int ExitCode, string Output, string Errors)> Run(params string[] args)
-    {
-        var directory = ServiceBuild.Directory();
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(Path.Combine(directory, "EventStore.Api.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["DOTNET_ENVIRONMENT"] = "Testing";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
-        start.Environment["ConnectionStrings__Postgres"] = api.ConnectionString;
-        start.Environment["Workspaces__0__Id"] = "acme";
-        start.Environment["Workspaces__1__Id"] = "globex";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var errors = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        return (process.ExitCode, await output, await errors);
-    }
+    private Task<(int ExitCode, string Output, string Errors)> Run(params string[] args) => CommandLine.RunAsync(api, args);
 
     [Fact]
     public async Task creates_a_token_that_the_service_accepts()

@@ -1,6 +1,5 @@
 using System.Net;
 using EventStore.Api.Tests.Infrastructure;
-using Marten;
 
 namespace EventStore.Api.Tests.Privacy;
 
@@ -20,17 +19,12 @@ public sealed class when_rebuilding_projections_after_an_erasure(ApiFixture api)
     [Fact]
     public async Task serves_the_same_answers_for_the_remaining_users_and_404_for_the_erased_one()
     {
-        var cancellation = TestContext.Current.CancellationToken;
         var erased = await api.SeedUser("rb-erased");
         await api.SeedUser("rb-kept");
         (await api.Erase(new { user_id = "rb-erased" })).Status.ShouldBe(HttpStatusCode.OK);
         var before = await ReadAll();
 
-        var daemon = await api.Store.BuildProjectionDaemonAsync();
-        foreach (var projection in new[] { "Timeline", "EventStats", "UserTimeline" })
-        {
-            await daemon.RebuildProjectionAsync(projection, TimeSpan.FromMinutes(1), cancellation);
-        }
+        await Operations.OperationsScenarios.RebuildAsync(api, "all");
 
         var after = await ReadAll();
         foreach (var url in Reads)

@@ -42,6 +42,8 @@ public sealed class when_a_token_asks_for_an_endpoint(ApiFixture api) : IClassFi
         ["POST /admin/tokens"] = new(HttpMethod.Post, "/admin/tokens", """{"workspace":"acme","scopes":["events:read"],"name":"matrix"}""", HttpStatusCode.Created, "admin"),
         ["GET /admin/tokens"] = new(HttpMethod.Get, "/admin/tokens?workspace=acme", null, HttpStatusCode.OK, "admin"),
         ["DELETE /admin/tokens/{id}"] = new(HttpMethod.Delete, "/admin/tokens/{id}", null, HttpStatusCode.NoContent, "admin"),
+        ["GET /admin/projections"] = new(HttpMethod.Get, "/admin/projections", null, HttpStatusCode.OK, "admin"),
+        ["POST /admin/projections/{name}/rebuild"] = new(HttpMethod.Post, "/admin/projections/EventNameCatalog/rebuild?workspace=acme", null, HttpStatusCode.Accepted, "admin"),
     };
 
     public static TheoryData<string> EveryEndpoint => [.. Endpoints.Keys];

@@ -1,0 +1,326 @@
+using System.Text.Json;
+using EventStore.Api.Persistence;
+using Marten;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Weasel.Postgresql.Tables;
+
+namespace EventStore.Api.Operations;
+
+/// <summary>Why a rebuild failed, and the event that made it fail when one did.</summary>
+public sealed record RebuildError(string Message, Guid? EventId = null, string? Stream = null, string? Workspace = null, long? Sequence = null);
+
+/// <summary>One rebuild, as the admin API shows it.</summary>
+public sealed record RebuildJob(
+    Guid Id, string Projection, string? Workspace, string State, string Phase, long EventsDone, long EventsTotal,
+    double EventsPerSecond, long? EtaSeconds, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, RebuildError? Error, string Origin)
+{
+    public const string Running = "running";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+
+    /// <summary>A running job whose process is gone (its lock was released without an outcome).</summary>
+    public const string Interrupted = "interrupted";
+}
+
+/// <summary>The answer to a request to start a rebuild: the job, or the one already running.</summary>
+public sealed record RebuildStart(RebuildJob? Started, RebuildJob? AlreadyRunning);
+
+/// <summary>
+/// Starts, runs and records projection rebuilds (ADR 0011), for the admin API (in the background) and the command
+/// line (in the foreground). One rebuild per projection at a time across every node and the command line: each
+/// holds a PostgreSQL advisory lock per projection for its whole run, which is also how the status sees that a
+/// projection is rebuilding. Jobs are rows of <c>projection_rebuilds</c>, so any node can report any job.
+/// </summary>
+public sealed class ProjectionRebuilds(
+    IDocumentStore store, NpgsqlDataSource dataSource, IOptions<RebuildOptions> options, ILogger<ProjectionRebuilds> logger,
+    IHostApplicationLifetime lifetime)
+{
+    public const string TableName = "projection_rebuilds";
+    private const string Table = $"{EventStoreSchema.SchemaName}.{TableName}";
+
+    /// <summary>The advisory lock space of rebuilds ("EVST"); the second key is the projection's index in <see cref="ReadModels.All"/>.</summary>
+    private const int LockClass = 0x45565354;
+
+    private static readonly JsonSerializerOptions ErrorJson = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Starts rebuilding <paramref name="models"/> (one workspace, or all) in the background, unless one of them is rebuilding.</summary>
+    public async Task<RebuildStart> StartAsync(IReadOnlyList<ReadModel> models, string? workspace, string origin, CancellationToken cancellation)
+    {
+        var locks = await TryLockAsync(models, cancellation);
+        if (locks is null)
+        {
+            return new RebuildStart(null, await RunningAsync(models, cancellation) ?? Placeholder(models, workspace));
+        }
+
+        var job = await CreateAsync(models, workspace, origin, cancellation);
+        // Not tied to the request: the job outlives it, and stops only with the service.
+        _ = Task.Run(() => RunAsync(job, models, locks, progress: null, lifetime.ApplicationStopping), CancellationToken.None);
+        return new RebuildStart(job, null);
+    }
+
+    /// <summary>Rebuilds <paramref name="models"/> now (the command line), reporting progress; the job's outcome, or null when one is already rebuilding.</summary>
+    public async Task<RebuildJob?> RunNowAsync(IReadOnlyList<ReadModel> models, string? workspace, IProgress<(ReadModel Model, RebuildProgress Progress)> progress, CancellationToken cancellation)
+    {
+        var locks = await TryLockAsync(models, cancellation);
+        if (locks is null)
+        {
+            return null;
+        }
+
+        var job = await CreateAsync(models, workspace, "command line", cancellation);
+        return await RunAsync(job, models, locks, progress, cancellation);
+    }
+
+    public async Task<RebuildJob?> FindAsync(Guid id, CancellationToken cancellation)
+    {
+        var jobs = await QueryAsync("where id = $1", cancellation, id);
+        return jobs.SingleOrDefault();
+    }
+
+    /// <summary>The latest rebuild of each projection (by name).</summary>
+    public async Task<Dictionary<string, RebuildJob>> LatestAsync(CancellationToken cancellation)
+    {
+        var jobs = await QueryAsync("where id in (select distinct on (projection) id from " + Table + " order by projection, started_at desc)", cancellation);
+        return jobs.ToDictionary(j => j.Projection, StringComparer.Ordinal);
+    }
+
+    /// <summary>The latest failed rebuild of each projection that has not succeeded since.</summary>
+    public async Task<Dictionary<string, RebuildJob>> FaultedAsync(CancellationToken cancellation)
+    {
+        var jobs = await QueryAsync(
+            $"where state = '{RebuildJob.Failed}' and not exists (select 1 from {Table} later where later.projection = {Table}.projection " +
+            $"and later.state = '{RebuildJob.Succeeded}' and later.started_at > {Table}.started_at and later.workspace is null) " +
+            $"and id in (select distinct on (projection) id from {Table} where state = '{RebuildJob.Failed}' order by projection, started_at desc)", cancellation);
+        return jobs.ToDictionary(j => j.Projection, StringComparer.Ordinal);
+    }
+
+    /// <summary>The projections whose rebuild lock is held right now, on any node.</summary>
+    public async Task<HashSet<string>> RebuildingAsync(CancellationToken cancellation)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+        await using var command = new NpgsqlCommand("select objid::text::int from pg_locks where locktype = 'advisory' and classid::text::int = $1 and objsubid = 2 and granted " +
+            // pg_locks lists the locks of every database of the server.
+            "and database = (select oid from pg_database where datname = current_database())", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = LockClass });
+        var rebuilding = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation))
+        {
+            var index = reader.GetInt32(0);
+            if (index >= 0 && index < ReadModels.All.Count)
+            {
+                rebuilding.Add(ReadModels.All[index].Name);
+            }
+        }
+
+        return rebuilding;
+    }
+
+    private async Task<RebuildJob> RunAsync(RebuildJob job, IReadOnlyList<ReadModel> models, RebuildLock locks,
+        IProgress<(ReadModel, RebuildProgress)>? progress, CancellationToken cancellation)
+    {
+        var latest = (Model: models[0], Progress: new RebuildProgress("starting", 0, 0, 0));
+        using var stopSaving = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var saving = SaveProgressPeriodicallyAsync(job, () => latest, stopSaving.Token);
+        try
+        {
+            foreach (var model in models)
+            {
+                logger.LogInformation("Rebuilding projection {Projection} (workspace {Workspace}), job {Job}", model.Name, job.Workspace ?? "all", job.Id);
+                var reporter = new CallbackProgress<RebuildProgress>(p =>
+                {
+                    latest = (model, p);
+                    progress?.Report((model, p));
+                });
+                var run = new RebuildRun(store, dataSource, new EventLog(store), job.Workspace, options.Value, reporter, logger);
+                await model.RebuildAsync(run, cancellation);
+            }
+
+            logger.LogInformation("Rebuilt {Projections} (workspace {Workspace}), job {Job}", string.Join(", ", models.Select(m => m.Name)), job.Workspace ?? "all", job.Id);
+            await StopSavingAsync();
+            return await FinishAsync(job, locks, latest.Progress, RebuildJob.Succeeded, null);
+        }
+        catch (Exception exception)
+        {
+            var failed = exception as RebuildFailedException;
+            var error = new RebuildError(
+                exception is OperationCanceledException ? "The rebuild was stopped with the service" : $"{latest.Model.Name}: {exception.Message}",
+                failed?.Event?.EventId, failed?.Event?.Stream, failed?.Event?.Workspace, failed?.Event?.Sequence);
+            logger.LogError(exception, "Rebuild of {Projection} failed at event {EventId} (stream {Stream}, sequence {Sequence}), job {Job}",
+                latest.Model.Name, error.EventId, error.Stream, error.Sequence, job.Id);
+            await StopSavingAsync();
+            return await FinishAsync(job, locks, latest.Progress, RebuildJob.Failed, error);
+        }
+        finally
+        {
+            await StopSavingAsync();
+            await locks.DisposeAsync();
+        }
+
+        async Task StopSavingAsync()
+        {
+            await stopSaving.CancelAsync();
+            await saving;
+        }
+    }
+
+    private async Task SaveProgressPeriodicallyAsync(RebuildJob job, Func<(ReadModel Model, RebuildProgress Progress)> latest, CancellationToken cancellation)
+    {
+        try
+        {
+            while (!cancellation.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellation);
+                var (model, p) = latest();
+                await ExecuteAsync($"update {Table} set phase = $2, events_done = $3, events_total = $4, events_per_second = $5 where id = $1",
+                    CancellationToken.None, job.Id, $"{model.Name}: {p.Phase}", p.Done, p.Total, p.PerSecond);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception exception)
+        {
+            logger.LogWarning(exception, "Could not record the progress of rebuild {Job}", job.Id);
+        }
+    }
+
+    /// <summary>Records the outcome in the lock's transaction: the outcome shows at the instant the lock is released.</summary>
+    private async Task<RebuildJob> FinishAsync(RebuildJob job, RebuildLock locks, RebuildProgress last, string state, RebuildError? error)
+    {
+        try
+        {
+            await RebuildRun.ExecuteAsync(locks.Connection, locks.Transaction,
+                $"update {Table} set state = $2, phase = $3, events_done = $4, events_total = $5, events_per_second = $6, finished_at = now(), error = $7::jsonb where id = $1",
+                CancellationToken.None, job.Id, state, last.Phase, last.Done, last.Total, last.PerSecond,
+                error is null ? DBNull.Value : JsonSerializer.Serialize(error, ErrorJson));
+            await locks.Transaction.CommitAsync(CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            logger.LogError(exception, "Could not record the outcome ({State}) of rebuild {Job}", state, job.Id);
+        }
+
+        return job with { State = state, Phase = last.Phase, EventsDone = last.Done, EventsTotal = last.Total, EventsPerSecond = last.PerSecond, FinishedAt = DateTimeOffset.UtcNow, Error = error };
+    }
+
+    /// <summary>
+    /// Takes the rebuild lock of every model, or none. Transaction-scoped locks on a connection of their own, held
+    /// for the whole rebuild: the transaction writes nothing until the outcome, which it commits with the release.
+    /// </summary>
+    private async Task<RebuildLock?> TryLockAsync(IReadOnlyList<ReadModel> models, CancellationToken cancellation)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellation);
+        var transaction = await connection.BeginTransactionAsync(cancellation);
+        foreach (var model in models)
+        {
+            await using var command = new NpgsqlCommand("select pg_try_advisory_xact_lock($1, $2)", connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter { Value = LockClass });
+            command.Parameters.Add(new NpgsqlParameter { Value = ReadModels.All.ToList().IndexOf(model) });
+            if (await command.ExecuteScalarAsync(cancellation) is not true)
+            {
+                await new RebuildLock(connection, transaction).DisposeAsync();
+                return null;
+            }
+        }
+
+        return new RebuildLock(connection, transaction);
+    }
+
+    private async Task<RebuildJob> CreateAsync(IReadOnlyList<ReadModel> models, string? workspace, string origin, CancellationToken cancellation)
+    {
+        var job = new RebuildJob(Guid.CreateVersion7(), string.Join(",", models.Select(m => m.Name)), workspace, RebuildJob.Running, "starting",
+            0, 0, 0, null, DateTimeOffset.UtcNow, null, null, origin);
+        await ExecuteAsync($"insert into {Table} (id, projection, workspace, state, phase, events_done, events_total, events_per_second, started_at, origin) " +
+            "values ($1, $2, $3, $4, $5, 0, 0, 0, now(), $6)", cancellation, job.Id, job.Projection, (object?)workspace ?? DBNull.Value, job.State, job.Phase, origin);
+        return job;
+    }
+
+    private async Task<RebuildJob?> RunningAsync(IReadOnlyList<ReadModel> models, CancellationToken cancellation)
+    {
+        var jobs = await QueryAsync($"where state = '{RebuildJob.Running}' order by started_at desc", cancellation);
+        return jobs.FirstOrDefault(j => j.State == RebuildJob.Running && j.Projection.Split(',').Intersect(models.Select(m => m.Name)).Any());
+    }
+
+    /// <summary>A rebuild holds the lock but its row is not visible (another database, or the row not yet committed).</summary>
+    private static RebuildJob Placeholder(IReadOnlyList<ReadModel> models, string? workspace) =>
+        new(Guid.Empty, string.Join(",", models.Select(m => m.Name)), workspace, RebuildJob.Running, "unknown", 0, 0, 0, null, DateTimeOffset.UtcNow, null, null, "unknown");
+
+    private async Task<List<RebuildJob>> QueryAsync(string where, CancellationToken cancellation, params object[] parameters)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+        var rebuilding = await RebuildingAsync(cancellation);
+        await using var command = new NpgsqlCommand(
+            "select id, projection, workspace, state, phase, events_done, events_total, events_per_second, started_at, finished_at, error::text, origin " +
+            $"from {Table} {where}", connection);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
+        var jobs = new List<RebuildJob>();
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation))
+        {
+            var projection = reader.GetString(1);
+            var state = reader.GetString(3);
+            if (state == RebuildJob.Running && !projection.Split(',').Any(rebuilding.Contains))
+            {
+                state = RebuildJob.Interrupted;
+            }
+
+            var done = reader.GetInt64(5);
+            var total = reader.GetInt64(6);
+            var rate = reader.GetDouble(7);
+            jobs.Add(new RebuildJob(reader.GetGuid(0), projection, reader.IsDBNull(2) ? null : reader.GetString(2), state, reader.GetString(4),
+                done, total, rate, state == RebuildJob.Running ? new RebuildProgress("", done, total, rate).EtaSeconds : null,
+                reader.GetFieldValue<DateTimeOffset>(8), reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9),
+                reader.IsDBNull(10) ? null : JsonSerializer.Deserialize<RebuildError>(reader.GetString(10), ErrorJson), reader.GetString(11)));
+        }
+
+        return jobs;
+    }
+
+    private async Task ExecuteAsync(string sql, CancellationToken cancellation, params object[] parameters)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+        await RebuildRun.ExecuteAsync(connection, null, sql, cancellation, parameters);
+    }
+
+    /// <summary>The job table, registered with Marten's schema objects so start-up and <c>db-apply</c> create it.</summary>
+    public static Table Definition()
+    {
+        var table = new Table(EventStoreSchema.TableNamed(TableName));
+        table.AddColumn<Guid>("id").AsPrimaryKey();
+        table.AddColumn<string>("projection").NotNull();
+        table.AddColumn<string>("workspace");
+        table.AddColumn<string>("state").NotNull();
+        table.AddColumn<string>("phase").NotNull();
+        table.AddColumn<long>("events_done").NotNull();
+        table.AddColumn<long>("events_total").NotNull();
+        table.AddColumn<double>("events_per_second").NotNull();
+        table.AddColumn<DateTimeOffset>("started_at").NotNull();
+        table.AddColumn<DateTimeOffset>("finished_at");
+        table.AddColumn("error", "jsonb");
+        table.AddColumn<string>("origin").NotNull();
+        table.Indexes.Add(new IndexDefinition("ix_projection_rebuilds_by_projection") { Columns = ["projection", "started_at"] });
+        return table;
+    }
+
+    /// <summary>The connection and transaction holding a rebuild's locks; disposing them releases the locks.</summary>
+    private sealed record RebuildLock(NpgsqlConnection Connection, NpgsqlTransaction Transaction) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Transaction.DisposeAsync();
+            await Connection.DisposeAsync();
+        }
+    }
+
+    /// <summary>Reports at once, in order, on the rebuild's own thread (<see cref="Progress{T}"/> would post them to the thread pool).</summary>
+    private sealed class CallbackProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

@@ -1,0 +1,320 @@
+using EventStore.Api.Persistence;
+using EventStore.Api.Summaries;
+using EventStore.Api.Timelines;
+using EventStore.Domain.EventNames;
+using EventStore.Domain.Timelines;
+using JasperFx.Events;
+using Marten;
+using Npgsql;
+
+namespace EventStore.Api.Operations;
+
+/// <summary>
+/// A read model the service keeps from the event log, and how it is rebuilt from it while the service keeps
+/// taking events (ADR 0011). Every projection is inline: it is written in the transaction of the events.
+/// </summary>
+public abstract class ReadModel(string name, string description, IReadOnlyList<Type> eventTypes)
+{
+    public string Name { get; } = name;
+
+    public string Description { get; } = description;
+
+    public IReadOnlyList<Type> EventTypes { get; } = eventTypes;
+
+    /// <summary>Bumped when a change of the projection's code needs a rebuild to show in existing data.</summary>
+    public virtual int Version => 1;
+
+    public abstract Task RebuildAsync(RebuildRun run, CancellationToken cancellation);
+}
+
+/// <summary>The service's read models, in the order a full rebuild takes them (write-side snapshots first).</summary>
+public static class ReadModels
+{
+    public static readonly IReadOnlyList<ReadModel> All =
+    [
+        new SnapshotReadModel<UserTimeline>(nameof(UserTimeline), "Identity snapshot of each user's timeline (user_id, email), read by the write side",
+            "mt_doc_usertimeline", "user_timeline", [typeof(UserTimelineStarted), typeof(UserIdAttached), typeof(EmailAttached)],
+            (timeline, @event) => @event switch
+            {
+                UserTimelineStarted started => UserTimelineProjection.Create(started),
+                UserIdAttached attached when timeline is not null => UserTimelineProjection.Apply(attached, timeline),
+                EmailAttached attached when timeline is not null => UserTimelineProjection.Apply(attached, timeline),
+                _ => timeline,
+            }),
+        new SnapshotReadModel<EventNameCatalog>(nameof(EventNameCatalog), "Each workspace's event names: activation, description, archiving",
+            "mt_doc_eventnamecatalog", "event_name_catalog",
+            [typeof(EventNameActivated), typeof(EventNameDescribed), typeof(EventNameArchived), typeof(EventNameUnarchived)],
+            (catalog, @event) => (@event, catalog) switch
+            {
+                (EventNameActivated activated, null) => EventNameCatalogProjection.Create(activated),
+                (EventNameActivated activated, { } c) => EventNameCatalogProjection.Apply(activated, c),
+                (EventNameDescribed described, { } c) => EventNameCatalogProjection.Apply(described, c),
+                (EventNameArchived archived, { } c) => EventNameCatalogProjection.Apply(archived, c),
+                (EventNameUnarchived unarchived, { } c) => EventNameCatalogProjection.Apply(unarchived, c),
+                _ => catalog,
+            }),
+        new TableReadModel(TimelineProjection.ProjectionName, "Every tracked event of each user, for timelines (GET /events)",
+            TimelineProjection.Table.Name, [typeof(EventTracked)],
+            (shadow, live, sequence) => TimelineProjection.RebuildingInto(shadow, live, sequence!)),
+        new TableReadModel(EventStatsProjection.ProjectionName, "Count, first and last per user and event name, for summaries and segments",
+            EventStatsProjection.Table.Name, [typeof(EventTracked), typeof(EventSummaryImported)],
+            (shadow, _, _) => new EventStatsProjection(shadow)),
+    ];
+
+    public static ReadModel? Named(string name) => All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>
+/// A read model kept in a table of our own (<c>timeline_entries</c>, <c>event_stats</c>), rebuilt blue/green: a
+/// copy of the table is filled from the log up to a mark while the live table keeps serving reads and taking
+/// inline writes; then, with writers held for a moment, the events past the mark are applied to the copy and the
+/// copy replaces the live table (the whole table by rename; one workspace's rows by delete and copy).
+/// </summary>
+public sealed class TableReadModel(string name, string description, string table, IReadOnlyList<Type> eventTypes,
+    Func<string, string, string?, Marten.Events.Projections.IProjection> projectionInto)
+    : ReadModel(name, description, eventTypes)
+{
+    private const string Schema = EventStoreSchema.SchemaName;
+
+    private string Live => $"{Schema}.{table}";
+
+    private string Shadow => $"{Schema}.{table}_rebuild";
+
+    public override async Task RebuildAsync(RebuildRun run, CancellationToken cancellation)
+    {
+        var filter = EventFilter.For(EventTypes, run.Workspace);
+        string? sequence;
+        await using (var connection = await run.DataSource.OpenConnectionAsync(cancellation))
+        {
+            // A copy left by an interrupted rebuild is of no use: start from an empty one.
+            await RebuildRun.ExecuteAsync(connection, null, $"drop table if exists {Shadow}", cancellation);
+            await RebuildRun.ExecuteAsync(connection, null, $"create table {Shadow} (like {Live} including all)", cancellation);
+            sequence = await RebuildRun.ScalarAsync(connection, null, "select s.oid::regclass::text from pg_depend d join pg_class s on s.oid = d.objid and s.relkind = 'S' " +
+                "where d.refobjid = $1::regclass and d.deptype = 'a'", cancellation, Live) as string;
+        }
+
+        try
+        {
+            await FillAndSwitchAsync(run, filter, projectionInto(Shadow, Live, sequence), cancellation);
+        }
+        catch
+        {
+            // Leave nothing behind but the live table, which still serves the previous version.
+            await using var connection = await run.DataSource.OpenConnectionAsync(CancellationToken.None);
+            await RebuildRun.ExecuteAsync(connection, null, $"drop table if exists {Shadow}", CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task FillAndSwitchAsync(RebuildRun run, EventFilter filter, Marten.Events.Projections.IProjection projection, CancellationToken cancellation)
+    {
+        Task Apply(IDocumentSession session, IReadOnlyList<IEvent> events, CancellationToken token) => projection.ApplyAsync(session, events, token);
+
+        var mark = await run.MarkAsync(cancellation);
+        var total = await run.CountAsync(filter, mark, cancellation);
+        await run.ReplayToMarkAsync(filter, mark, total, "replaying", Apply, cancellation);
+
+        await run.WithRetriesAsync("switching to the rebuilt table", async () =>
+        {
+            await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
+            await using var transaction = await connection.BeginTransactionAsync(cancellation);
+            await run.HoldWritersAsync(connection, transaction, cancellation);
+            var late = await run.ReplayPastMarkAsync(connection, transaction, filter, mark, Apply, cancellation);
+            if (await run.ErasedSinceAsync(connection, transaction, mark, cancellation))
+            {
+                // A user erased while the copy was filled may have left rows in it: keep only rows of timelines that exist.
+                await RebuildRun.ExecuteAsync(connection, transaction,
+                    $"delete from {Shadow} r where not exists (select 1 from {EventLog.Streams} s where s.tenant_id = r.tenant_id and s.id = r.timeline_id)", cancellation);
+            }
+
+            if (run.Workspace is null)
+            {
+                await SwapAsync(connection, transaction, cancellation);
+            }
+            else
+            {
+                await RebuildRun.ExecuteAsync(connection, transaction, $"delete from {Live} where tenant_id = $1", cancellation, run.Workspace);
+                await RebuildRun.ExecuteAsync(connection, transaction, $"insert into {Live} select * from {Shadow}", cancellation);
+                await RebuildRun.ExecuteAsync(connection, transaction, $"drop table {Shadow}", cancellation);
+            }
+
+            await transaction.CommitAsync(cancellation);
+            run.Report("switched", total + late, total + late);
+            return late;
+        }, cancellation);
+    }
+
+    /// <summary>
+    /// The copy becomes the table: the live table's sequence moves to the copy, the live table is dropped, and the
+    /// copy and its indexes take the live names, so that the schema is exactly what migrations expect.
+    /// </summary>
+    private async Task SwapAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellation)
+    {
+        var liveIndexes = await IndexesAsync(connection, transaction, Live, cancellation);
+        var shadowIndexes = await IndexesAsync(connection, transaction, Shadow, cancellation);
+        await using (var command = new NpgsqlCommand(
+            "select s.oid::regclass::text, a.attname from pg_depend d join pg_class s on s.oid = d.objid and s.relkind = 'S' " +
+            "join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid where d.refobjid = $1::regclass and d.deptype = 'a'",
+            connection, transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = Live });
+            var owned = new List<(string Sequence, string Column)>();
+            await using (var reader = await command.ExecuteReaderAsync(cancellation))
+            {
+                while (await reader.ReadAsync(cancellation))
+                {
+                    owned.Add((reader.GetString(0), reader.GetString(1)));
+                }
+            }
+
+            foreach (var (sequence, column) in owned)
+            {
+                await RebuildRun.ExecuteAsync(connection, transaction, $"alter sequence {sequence} owned by {Shadow}.{column}", cancellation);
+            }
+        }
+
+        await RebuildRun.ExecuteAsync(connection, transaction, $"drop table {Live}", cancellation);
+        await RebuildRun.ExecuteAsync(connection, transaction, $"alter table {Shadow} rename to {table}", cancellation);
+        foreach (var (shape, shadowName) in shadowIndexes)
+        {
+            if (liveIndexes.TryGetValue(shape, out var liveName) && liveName != shadowName)
+            {
+                await RebuildRun.ExecuteAsync(connection, transaction, $"alter index {Schema}.{shadowName} rename to {liveName}", cancellation);
+            }
+        }
+    }
+
+    /// <summary>Index name by shape ("UNIQUE USING btree (tenant_id, event_id)"), the shape independent of names.</summary>
+    private static async Task<Dictionary<string, string>> IndexesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string table, CancellationToken cancellation)
+    {
+        await using var command = new NpgsqlCommand(
+            "select c.relname, i.indisunique, pg_get_indexdef(i.indexrelid) from pg_index i join pg_class c on c.oid = i.indexrelid where i.indrelid = $1::regclass",
+            connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = table });
+        var indexes = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation))
+        {
+            var definition = reader.GetString(2);
+            var shape = (reader.GetBoolean(1) ? "UNIQUE " : "") + definition[definition.IndexOf(" USING ", StringComparison.Ordinal)..];
+            indexes[shape] = reader.GetString(0);
+        }
+
+        return indexes;
+    }
+}
+
+/// <summary>
+/// A write-side snapshot Marten keeps as a document per stream (<see cref="UserTimeline"/>, <see cref="EventNameCatalog"/>),
+/// rebuilt in place a page of streams at a time: each page locks its streams' rows (as an append does), folds their
+/// events with the projection's own Create/Apply methods and replaces the documents, so the write side always
+/// reads a complete snapshot and an append to one of those streams waits for the page to commit.
+/// </summary>
+public sealed class SnapshotReadModel<T>(string name, string description, string documentTable, string streamType,
+    IReadOnlyList<Type> eventTypes, Func<T?, object, T?> fold)
+    : ReadModel(name, description, eventTypes)
+    where T : class
+{
+    private string Documents => $"{EventStoreSchema.SchemaName}.{documentTable}";
+
+    public override async Task RebuildAsync(RebuildRun run, CancellationToken cancellation)
+    {
+        var filter = EventFilter.For(EventTypes, run.Workspace);
+        var serializer = run.Store.Options.Serializer();
+        long total, done = 0;
+        await using (var connection = await run.DataSource.OpenConnectionAsync(cancellation))
+        {
+            total = (long)(await RebuildRun.ScalarAsync(connection, null,
+                $"select count(*) from {EventLog.Streams} where type = $1 and ($2::varchar is null or tenant_id = $2)", cancellation,
+                streamType, (object?)run.Workspace ?? DBNull.Value) ?? 0L);
+        }
+
+        run.Report("replaying", 0, total);
+        (string Tenant, string Id) after = ("", "");
+        while (true)
+        {
+            var page = await run.WithRetriesAsync($"streams after {after.Tenant}/{after.Id}", async () =>
+            {
+                await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
+                await using var transaction = await connection.BeginTransactionAsync(cancellation);
+                var streams = new List<(string Tenant, string Id, long Version)>();
+                await using (var command = new NpgsqlCommand(
+                    $"select tenant_id, id, version from {EventLog.Streams} where type = $1 and ($2::varchar is null or tenant_id = $2) " +
+                    "and (tenant_id, id) > ($3, $4) order by tenant_id, id limit $5 for update", connection, transaction))
+                {
+                    command.Parameters.Add(new NpgsqlParameter { Value = streamType });
+                    command.Parameters.Add(new NpgsqlParameter { Value = (object?)run.Workspace ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
+                    command.Parameters.Add(new NpgsqlParameter { Value = after.Tenant });
+                    command.Parameters.Add(new NpgsqlParameter { Value = after.Id });
+                    command.Parameters.Add(new NpgsqlParameter { Value = Math.Max(1, run.Options.PageSize / 10) });
+                    await using var reader = await command.ExecuteReaderAsync(cancellation);
+                    while (await reader.ReadAsync(cancellation))
+                    {
+                        streams.Add((reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? 0 : reader.GetInt64(2)));
+                    }
+                }
+
+                foreach (var workspace in streams.GroupBy(s => s.Tenant))
+                {
+                    var ids = workspace.Select(s => s.Id).ToArray();
+                    var events = await run.Log.ReadStreamsAsync(connection, transaction, filter, workspace.Key, ids, cancellation);
+                    var documents = ids.ToDictionary(id => id, _ => (T?)null, StringComparer.Ordinal);
+                    foreach (var @event in events)
+                    {
+                        documents[@event.StreamKey!] = Fold(documents[@event.StreamKey!], @event);
+                    }
+
+                    var kept = workspace.Where(s => documents[s.Id] is not null).ToList();
+                    await RebuildRun.ExecuteAsync(connection, transaction,
+                        $"insert into {Documents} (tenant_id, id, data, mt_dotnet_type, mt_version, mt_last_modified) " +
+                        "select $1, d.id, d.data::jsonb, $2, d.version, transaction_timestamp() from unnest($3::varchar[], $4::text[], $5::bigint[]) as d(id, data, version) " +
+                        "on conflict (tenant_id, id) do update set data = excluded.data, mt_dotnet_type = excluded.mt_dotnet_type, " +
+                        "mt_version = excluded.mt_version, mt_last_modified = excluded.mt_last_modified",
+                        cancellation, workspace.Key, typeof(T).FullName!, kept.Select(s => s.Id).ToArray(),
+                        kept.Select(s => serializer.ToJson(documents[s.Id]!)).ToArray(), kept.Select(s => s.Version).ToArray());
+                    var dropped = ids.Where(id => documents[id] is null).ToArray();
+                    if (dropped.Length > 0)
+                    {
+                        await RebuildRun.ExecuteAsync(connection, transaction, $"delete from {Documents} where tenant_id = $1 and id = any($2)", cancellation, workspace.Key, dropped);
+                    }
+                }
+
+                await transaction.CommitAsync(cancellation);
+                return streams;
+            }, cancellation);
+
+            if (page.Count == 0)
+            {
+                break;
+            }
+
+            after = (page[^1].Tenant, page[^1].Id);
+            done += page.Count;
+            run.Report("replaying", done, total);
+        }
+
+        // Documents whose stream no longer exists (a user erased) have nothing to be rebuilt from.
+        await using (var connection = await run.DataSource.OpenConnectionAsync(cancellation))
+        {
+            await RebuildRun.ExecuteAsync(connection, null,
+                $"delete from {Documents} d where ($1::varchar is null or d.tenant_id = $1) and not exists " +
+                $"(select 1 from {EventLog.Streams} s where s.tenant_id = d.tenant_id and s.id = d.id)", cancellation, (object?)run.Workspace ?? DBNull.Value);
+        }
+
+        run.Report("switched", done, Math.Max(done, total));
+    }
+
+    private T? Fold(T? current, IEvent @event)
+    {
+        try
+        {
+            return fold(current, @event.Data);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            throw new RebuildFailedException(
+                $"Event {@event.Id} (sequence {@event.Sequence}, stream {@event.StreamKey}, workspace {@event.TenantId}) cannot be applied to {Name}: {exception.Message}",
+                new FaultedEvent(@event.Sequence, @event.Id, @event.StreamKey, @event.TenantId), exception);
+        }
+    }
+}

@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using EventStore.Domain.Privacy;
+using JasperFx.Events;
+using Marten;
+using Npgsql;
+
+namespace EventStore.Api.Operations;
+
+/// <summary>Where a rebuild is: its phase, how much of it is done, how fast it goes.</summary>
+public sealed record RebuildProgress(string Phase, long Done, long Total, double PerSecond)
+{
+    /// <summary>Seconds left at the current rate, when there is one.</summary>
+    public long? EtaSeconds => PerSecond > 0 && Total >= Done ? (long)Math.Ceiling((Total - Done) / PerSecond) : null;
+}
+
+/// <summary>
+/// The point a rebuild splits the event log at (ADR 0011): every event with a sequence up to <see cref="Sequence"/>
+/// is committed, except <see cref="Late"/>: sequence numbers just below it that were taken but not yet
+/// committed (or never will be). The bulk pass reads up to the mark without them; the final pass, with
+/// writers held, reads everything above the mark plus the late ones that did commit.
+/// </summary>
+public sealed record LogMark(long Sequence, long[] Late);
+
+/// <summary>One rebuild in progress: the shared machinery every projection's rebuild uses.</summary>
+public sealed class RebuildRun(IDocumentStore store, NpgsqlDataSource dataSource, EventLog log, string? workspace,
+    RebuildOptions options, IProgress<RebuildProgress> progress, ILogger logger)
+{
+    /// <summary>How far below the mark a not-yet-committed sequence number can be (see <see cref="MarkAsync"/>).</summary>
+    private const long LateWindow = 100_000;
+
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+
+    public IDocumentStore Store { get; } = store;
+
+    public NpgsqlDataSource DataSource { get; } = dataSource;
+
+    public EventLog Log { get; } = log;
+
+    /// <summary>The one workspace being rebuilt, or null for all of them.</summary>
+    public string? Workspace { get; } = workspace;
+
+    public RebuildOptions Options { get; } = options;
+
+    public ILogger Logger { get; } = logger;
+
+    public void Report(string phase, long done, long total)
+    {
+        var seconds = clock.Elapsed.TotalSeconds;
+        progress.Report(new RebuildProgress(phase, done, total, seconds > 0 ? done / seconds : 0));
+    }
+
+    public void Restart() => clock.Restart();
+
+    /// <summary>
+    /// Holds every writer of the event log for the rest of <paramref name="transaction"/>: EXCLUSIVE conflicts with the
+    /// ROW EXCLUSIVE lock an append (or an erasure) takes, and with nothing a reader takes. It is granted once every
+    /// transaction that has written events has committed; appends that start later wait (they are not refused).
+    /// </summary>
+    public async Task HoldWritersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellation)
+    {
+        await ExecuteAsync(connection, transaction, $"set local lock_timeout = '{Options.WriterLockTimeoutSeconds}s'", cancellation);
+        await ExecuteAsync(connection, transaction, $"lock table {EventLog.Events} in exclusive mode", cancellation);
+    }
+
+    /// <summary>
+    /// Marks the log with writers held for an instant. A writer takes its sequence number just before inserting the
+    /// event, so one may have taken a number below the highest committed one and be waiting for this lock to insert
+    /// it: those numbers show as gaps just below the mark, and are read again in the final pass if they committed.
+    /// </summary>
+    public async Task<LogMark> MarkAsync(CancellationToken cancellation)
+    {
+        await using var connection = await DataSource.OpenConnectionAsync(cancellation);
+        await using var transaction = await connection.BeginTransactionAsync(cancellation);
+        await HoldWritersAsync(connection, transaction, cancellation);
+        var mark = (long)(await ScalarAsync(connection, transaction, $"select coalesce(max(seq_id), 0) from {EventLog.Events}", cancellation) ?? 0L);
+        var late = new List<long>();
+        await using (var command = new NpgsqlCommand(
+            $"select prev + 1, seq_id - 1 from (select seq_id, lag(seq_id, 1, $1) over (order by seq_id) as prev " +
+            $"from {EventLog.Events} where seq_id > $1) gaps where seq_id > prev + 1", connection, transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = Math.Max(0, mark - LateWindow) });
+            await using var reader = await command.ExecuteReaderAsync(cancellation);
+            while (await reader.ReadAsync(cancellation))
+            {
+                for (var sequence = reader.GetInt64(0); sequence <= reader.GetInt64(1); sequence++)
+                {
+                    late.Add(sequence);
+                }
+            }
+        }
+
+        await transaction.CommitAsync(cancellation);
+        return new LogMark(mark, [.. late]);
+    }
+
+    /// <summary>How many events of the filter lie at or below the mark (the total a progress report counts towards).</summary>
+    public async Task<long> CountAsync(EventFilter filter, LogMark mark, CancellationToken cancellation)
+    {
+        await using var connection = await DataSource.OpenConnectionAsync(cancellation);
+        var sql = $"select count(*) from {EventLog.Events} where seq_id <= $1 and type = any($2)" + (filter.Workspace is null ? "" : " and tenant_id = $3");
+        object[] parameters = filter.Workspace is null ? [mark.Sequence, filter.TypeNames] : [mark.Sequence, filter.TypeNames, filter.Workspace];
+        return (long)(await ScalarAsync(connection, null, sql, cancellation, parameters) ?? 0L);
+    }
+
+    /// <summary>
+    /// Feeds every event up to the mark (without the late ones) to <paramref name="apply"/>, a page at a time, each
+    /// page in its own transaction and retried as configured; reports progress after every page.
+    /// </summary>
+    public async Task ReplayToMarkAsync(EventFilter filter, LogMark mark, long total, string phase,
+        Func<IDocumentSession, IReadOnlyList<IEvent>, CancellationToken, Task> apply, CancellationToken cancellation)
+    {
+        var late = mark.Late.ToHashSet();
+        long position = 0, done = 0;
+        Report(phase, 0, total);
+        while (position < mark.Sequence)
+        {
+            var (next, count) = await WithRetriesAsync($"{phase} after sequence {position}", async () =>
+            {
+                await using var connection = await DataSource.OpenConnectionAsync(cancellation);
+                var page = await Log.ReadRangeAsync(connection, null, filter, position, mark.Sequence, Options.PageSize, cancellation);
+                var events = page.Where(e => !late.Contains(e.Sequence)).ToList();
+                await ApplyAsync(connection, null, events, apply, cancellation);
+                return (page.Count < Options.PageSize ? mark.Sequence : page[^1].Sequence, events.Count);
+            }, cancellation);
+            position = next;
+            done += count;
+            Report(phase, done, total);
+        }
+    }
+
+    /// <summary>Feeds the events past the mark and the late ones to <paramref name="apply"/> on the caller's transaction.</summary>
+    public async Task<int> ReplayPastMarkAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, EventFilter filter, LogMark mark,
+        Func<IDocumentSession, IReadOnlyList<IEvent>, CancellationToken, Task> apply, CancellationToken cancellation)
+    {
+        var events = await Log.ReadLateAsync(connection, transaction, filter, mark.Sequence, mark.Late, cancellation);
+        await ApplyAsync(connection, transaction, events, apply, cancellation);
+        return events.Count;
+    }
+
+    /// <summary>Whether a user was erased after the mark (their events may already be in a rebuilt copy).</summary>
+    public async Task<bool> ErasedSinceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, LogMark mark, CancellationToken cancellation) =>
+        await ScalarAsync(connection, transaction,
+            $"select exists (select 1 from {EventLog.Events} where seq_id > $1 and type = $2)", cancellation,
+            mark.Sequence, typeof(UserErased).GetEventTypeName()) is true;
+
+    /// <summary>Runs a step, again after a pause when it fails (<see cref="RebuildOptions.Attempts"/> in all).</summary>
+    public async Task<T> WithRetriesAsync<T>(string step, Func<Task<T>> run, CancellationToken cancellation)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await run();
+            }
+            catch (Exception exception) when (attempt < Options.Attempts && exception is not OperationCanceledException)
+            {
+                Logger.LogWarning(exception, "Rebuild step {Step} failed (attempt {Attempt} of {Attempts}); retrying", step, attempt, Options.Attempts);
+                await Task.Delay(TimeSpan.FromSeconds(Options.RetryDelaySeconds * attempt), cancellation);
+            }
+        }
+    }
+
+    private async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<IEvent> events,
+        Func<IDocumentSession, IReadOnlyList<IEvent>, CancellationToken, Task> apply, CancellationToken cancellation)
+    {
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        var own = transaction is null ? await connection.BeginTransactionAsync(cancellation) : null;
+        var sessionOptions = Marten.Services.SessionOptions.ForTransaction(transaction ?? own!, shouldAutoCommit: false);
+        await using (var session = Store.LightweightSession(sessionOptions))
+        {
+            try
+            {
+                await apply(session, events, cancellation);
+                await session.SaveChangesAsync(cancellation);
+            }
+            catch (Exception exception) when (exception is not (OperationCanceledException or RebuildFailedException))
+            {
+                throw new RebuildFailedException(
+                    $"Events {events[0].Sequence} to {events[^1].Sequence} could not be projected: {exception.Message}", null, exception);
+            }
+        }
+
+        if (own is not null)
+        {
+            await own.CommitAsync(cancellation);
+            await own.DisposeAsync();
+        }
+    }
+
+    public static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellation, params object[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
+        await command.ExecuteNonQueryAsync(cancellation);
+    }
+
+    public static async Task<object?> ScalarAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellation, params object[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
+        var value = await command.ExecuteScalarAsync(cancellation);
+        return value is DBNull ? null : value;
+    }
+}
+
+/// <summary><c>Operations:Rebuild:*</c>: how rebuilds page, retry and wait for writers.</summary>
+public sealed class RebuildOptions
+{
+    /// <summary>Events (or streams) per page of the bulk pass.</summary>
+    public int PageSize { get; set; } = 5_000;
+
+    /// <summary>Attempts per step before the rebuild is given up as faulted.</summary>
+    public int Attempts { get; set; } = 3;
+
+    public double RetryDelaySeconds { get; set; } = 1;
+
+    /// <summary>How long a rebuild waits for in-flight appends before it holds writers (then the step is retried).</summary>
+    public int WriterLockTimeoutSeconds { get; set; } = 10;
+}

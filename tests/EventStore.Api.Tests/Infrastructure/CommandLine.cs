@@ -1,0 +1,39 @@
+using System.Diagnostics;
+
+namespace EventStore.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The service's command line, run as the operator would: the service's own executable, in a process of its own,
+/// configured by environment variables, against the fixture's database.
+/// </summary>
+public static class CommandLine
+{
+    public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(ApiFixture api, params string[] args)
+    {
+        var directory = ServiceBuild.Directory();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(Path.Combine(directory, "EventStore.Api.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["DOTNET_ENVIRONMENT"] = "Testing";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        start.Environment["ConnectionStrings__Postgres"] = api.ConnectionString;
+        start.Environment["Workspaces__0__Id"] = "acme";
+        start.Environment["Workspaces__1__Id"] = "globex";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var errors = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        return (process.ExitCode, await output, await errors);
+    }
+}

@@ -1,0 +1,112 @@
+using System.Net;
+using EventStore.Api.Tests.Infrastructure;
+using Marten;
+using static EventStore.Api.Tests.Operations.OperationsScenarios;
+
+namespace EventStore.Api.Tests.Operations;
+
+/// <summary>
+/// POST /admin/projections/{name}/rebuild replays the event log into the projection (ADR 0011): every read model
+/// answers exactly as incremental processing built it, a damaged one is repaired, and the schema stays what
+/// migrations expect. The tests of this class run one after another on one database, each rebuild on its own.
+/// </summary>
+public sealed class when_rebuilding_a_projection(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    private Task Seeded() => api.SeedOnce(() => SeedPopulationAsync(api));
+
+    public static TheoryData<string> Projections => ["UserTimeline", "EventNameCatalog", "Timeline", "EventStats", "all"];
+
+    [Theory]
+    [MemberData(nameof(Projections))]
+    public async Task answers_every_read_exactly_as_before(string projection)
+    {
+        await Seeded();
+        var before = await ReadAllAsync(api);
+
+        await RebuildAsync(api, projection);
+
+        var after = await ReadAllAsync(api);
+        foreach (var url in ReadUrls)
+        {
+            after[url].ShouldBe(before[url], $"{url} must answer the same after rebuilding {projection}");
+        }
+    }
+
+    [Fact]
+    public async Task repairs_damaged_timelines_summaries_segments_and_snapshots()
+    {
+        await Seeded();
+        var before = await ReadAllAsync(api);
+        await ExecuteAsync(api, "delete from eventstore.timeline_entries where tenant_id = 'acme' and name = 'signed-up'");
+        await ExecuteAsync(api, "update eventstore.event_stats set count = count + 100 where tenant_id = 'acme'");
+        await ExecuteAsync(api, "update eventstore.mt_doc_usertimeline set data = jsonb_set(data, '{Email}', '\"wrong@example.org\"') where tenant_id = 'acme' and data ->> 'UserId' = 'ops-1'");
+        (await ReadAllAsync(api)).ShouldNotBe(before, "the damage must show before the rebuild, or this test proves nothing");
+
+        await RebuildAsync(api, "all");
+
+        var after = await ReadAllAsync(api);
+        foreach (var url in ReadUrls)
+        {
+            after[url].ShouldBe(before[url], $"{url} must be repaired by the rebuild");
+        }
+    }
+
+    [Fact]
+    public async Task leaves_the_schema_as_migrations_expect_it()
+    {
+        await Seeded();
+
+        await RebuildAsync(api, "Timeline");
+        await RebuildAsync(api, "EventStats");
+
+        // Throws with the differences if a table, index, constraint or sequence is not what the configuration says.
+        await api.Store.Storage.Database.AssertDatabaseMatchesConfigurationAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task rebuilds_one_workspace_without_touching_the_others()
+    {
+        await Seeded();
+        var globexBefore = await ReadAsync(api, "/segments/placed-order/users", ApiFixture.GlobexToken);
+        await ExecuteAsync(api, "update eventstore.event_stats set count = count + 100");
+
+        await RebuildAsync(api, "EventStats", workspace: "acme");
+
+        (await api.Host.Get("/segments/placed-order/users?count_gt=50")).Json["total_count"]!.GetValue<int>()
+            .ShouldBe(0, "acme's damage is repaired");
+        (await ReadAsync(api, "/segments/placed-order/users", ApiFixture.GlobexToken))
+            .ShouldNotBe(globexBefore, "globex was not part of the rebuild, so its damage is still there");
+        await RebuildAsync(api, "EventStats", workspace: "globex");
+        (await ReadAsync(api, "/segments/placed-order/users", ApiFixture.GlobexToken)).ShouldBe(globexBefore);
+    }
+
+    [Fact]
+    public async Task reports_the_finished_job_with_its_progress_and_lists_it_in_the_status()
+    {
+        await Seeded();
+
+        var job = await RebuildAsync(api, "Timeline");
+
+        ((string)job["type"]!).ShouldBe("projection_rebuild");
+        ((string)job["projection"]!).ShouldBe("Timeline");
+        job["events_done"]!.GetValue<long>().ShouldBe(job["events_total"]!.GetValue<long>(), job.ToJsonString());
+        job["events_total"]!.GetValue<long>().ShouldBeGreaterThanOrEqualTo(6, "every tracked event of both workspaces was replayed");
+        job["finished_at"]!.GetValue<long>().ShouldBeGreaterThanOrEqualTo(job["started_at"]!.GetValue<long>());
+        var status = (await api.Host.Get("/admin/projections", ApiFixture.AdminToken)).Json["data"]!.AsArray()
+            .Single(p => (string)p!["name"]! == "Timeline")!;
+        ((string)status["state"]!).ShouldBe("running");
+        ((string)status["last_rebuild"]!["id"]!).ShouldBe((string)job["id"]!);
+    }
+
+    [Fact]
+    public async Task answers_404_for_a_projection_or_workspace_that_does_not_exist()
+    {
+        var unknownProjection = await api.Host.Send(HttpMethod.Post, "/admin/projections/NoSuchThing/rebuild", token: ApiFixture.AdminToken);
+        var unknownWorkspace = await api.Host.Send(HttpMethod.Post, "/admin/projections/Timeline/rebuild?workspace=nobody", token: ApiFixture.AdminToken);
+        var unknownJob = await api.Host.Get($"/admin/projections/rebuilds/{Guid.NewGuid():N}", ApiFixture.AdminToken);
+
+        unknownProjection.ShouldBeError(HttpStatusCode.NotFound, "not_found", "name");
+        unknownWorkspace.ShouldBeError(HttpStatusCode.NotFound, "not_found", "workspace");
+        unknownJob.ShouldBeError(HttpStatusCode.NotFound, "not_found", "id");
+    }
+}

@@ -1,0 +1,56 @@
+using EventStore.Api.Tests.Infrastructure;
+using static EventStore.Api.Tests.Operations.OperationsScenarios;
+
+namespace EventStore.Api.Tests.Operations;
+
+/// <summary>
+/// <c>projections rebuild</c>, run as a process against a seeded database, repairs the read models with the same
+/// online rebuild the admin API starts, printing its progress; <c>-p Name</c> and <c>--tenant</c> narrow it.
+/// </summary>
+public sealed class when_rebuilding_from_the_command_line(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    [Fact]
+    public async Task repairs_every_read_model_and_prints_its_progress()
+    {
+        await api.SeedOnce(() => SeedPopulationAsync(api));
+        var before = await ReadAllAsync(api);
+        await ExecuteAsync(api, "delete from eventstore.timeline_entries where name = 'signed-up'");
+        await ExecuteAsync(api, "delete from eventstore.event_stats");
+
+        var (exitCode, output, errors) = await CommandLine.RunAsync(api, "projections", "rebuild");
+
+        exitCode.ShouldBe(0, $"{output}\n{errors}");
+        output.ShouldContain("Timeline: switched", customMessage: output);
+        output.ShouldContain("EventStats: switched", customMessage: output);
+        output.ShouldMatch(@"Timeline: \w+ [\d,]+/[\d,]+ \(\d+%\), [\d,]+/s", customMessage: "events done / total and the rate");
+        var after = await ReadAllAsync(api);
+        foreach (var url in ReadUrls)
+        {
+            after[url].ShouldBe(before[url], $"{url} after `projections rebuild`");
+        }
+    }
+
+    [Fact]
+    public async Task rebuilds_one_projection_of_one_workspace_with_p_and_tenant()
+    {
+        await api.SeedOnce(() => SeedPopulationAsync(api));
+        var acme = await ReadAsync(api, "/events?type=user&user_id=ops-1&per_page=100");
+        await ExecuteAsync(api, "delete from eventstore.timeline_entries");
+
+        var (exitCode, output, errors) = await CommandLine.RunAsync(api, "projections", "-p", "Timeline", "rebuild", "--tenant", "acme");
+
+        exitCode.ShouldBe(0, $"{output}\n{errors}");
+        output.ShouldNotContain("EventStats", customMessage: "only the projection named with -p");
+        (await ReadAsync(api, "/events?type=user&user_id=ops-1&per_page=100")).ShouldBe(acme);
+        (await ScalarAsync<long>(api, "select count(*) from eventstore.timeline_entries where tenant_id <> 'acme'")).ShouldBe(0, "only acme was rebuilt");
+    }
+
+    [Fact]
+    public async Task refuses_a_projection_that_does_not_exist()
+    {
+        var (exitCode, _, errors) = await CommandLine.RunAsync(api, "projections", "-p", "NoSuchThing", "rebuild");
+
+        exitCode.ShouldNotBe(0);
+        errors.ShouldContain("NoSuchThing");
+    }
+}
