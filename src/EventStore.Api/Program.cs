@@ -2,8 +2,10 @@ using EventStore.Api.Errors;
 using EventStore.Api.Health;
 using EventStore.Api.Hosting;
 using EventStore.Api.Http;
+using EventStore.Api.Operations;
 using EventStore.Api.Persistence;
 using EventStore.Api.Protection;
+using EventStore.Api.Telemetry;
 using EventStore.Api.Tracking;
 using EventStore.Api.Workspaces;
 using EventStore.Domain.Tracking;
@@ -16,7 +18,7 @@ using Wolverine.Http;
 using Wolverine.Marten;
 
 // `projections rebuild` is the online rebuild of ADR 0011, not Marten's stock one (Operations/RebuildCommand.cs).
-args = EventStore.Api.Operations.ProjectionsCommandLine.Route(args);
+args = ProjectionsCommandLine.Route(args);
 var builder = WebApplication.CreateBuilder(args);
 await DevelopmentPostgres.ConfigureAsync(builder);
 
@@ -43,14 +45,14 @@ builder.Services.AddAccessTokenAuthentication();
 builder.Services.AddEventStoreHealthChecks(connectionString);
 // Protection/: Kestrel limits, per-workspace rate limits (RateLimits:*), idempotency keys (Idempotency:*).
 builder.AddRequestProtection();
+builder.AddEventStoreTelemetry();
 
 // One connection pool for Marten and for the read side's own SQL.
 var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "eventstore" }.Build();
 builder.Services.AddSingleton(_ => dataSource);
 builder.Services.AddSingleton<PageCursors>();
 // Operations/: projection status and online rebuilds (ADR 0011), Operations:Rebuild:* settings.
-builder.Services.AddOptions<EventStore.Api.Operations.RebuildOptions>().BindConfiguration("Operations:Rebuild");
-builder.Services.AddSingleton<EventStore.Api.Operations.ProjectionRebuilds>();
+builder.Services.AddProjectionOperations();
 builder.Services.AddMarten(options => EventStoreSchema.Configure(options, dataSource))
     .UseLightweightSessions()
     .IntegrateWithWolverine()
@@ -90,6 +92,7 @@ app.UseAuthorization();
 // Protection/: rate limits, then Idempotency-Key replays; both need the authenticated workspace.
 app.UseWorkspaceProtection();
 app.MapEventStoreHealthChecks();
+app.MapEventStoreMetrics();
 app.MapWolverineEndpoints();
 
 return await app.RunJasperFxCommands(args);

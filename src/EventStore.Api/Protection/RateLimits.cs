@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using EventStore.Api.Errors;
+using EventStore.Api.Telemetry;
 using EventStore.Api.Workspaces;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace EventStore.Api.Protection;
@@ -110,7 +112,8 @@ public sealed class WorkspaceRateLimitFeature(IWorkspaceRateLimiter limiter, str
 /// Intercom's rate limits: every request of a workspace token counts (duplicates and retries too), every
 /// such response carries <c>X-RateLimit-Limit</c>, <c>X-RateLimit-Remaining</c> and <c>X-RateLimit-Reset</c>
 /// (Unix seconds of the window's end), and a request over the limit is a 429 <c>rate_limit_exceeded</c> with
-/// <c>Retry-After</c>. Health probes and requests without a workspace token are not counted.
+/// <c>Retry-After</c>. Health probes, endpoints marked <c>DisableRateLimiting</c> (the metrics scrape) and requests
+/// without a workspace token are not counted.
 /// </summary>
 public static class RateLimits
 {
@@ -127,6 +130,7 @@ public static class RateLimits
         return app.Use(async (context, next) =>
         {
             if (context.Request.Path.StartsWithSegments("/health")
+                || context.GetEndpoint()?.Metadata.GetMetadata<DisableRateLimitingAttribute>() is not null
                 || context.User.FindFirst(Policies.WorkspaceClaim)?.Value is not { } workspace)
             {
                 await next(context);
@@ -143,6 +147,7 @@ public static class RateLimits
             });
             if (!decision.Allowed)
             {
+                EventStoreMetrics.RejectedRequest(context, workspace, Code);
                 await Exceeded(context, decision).ExecuteAsync(context);
                 return;
             }

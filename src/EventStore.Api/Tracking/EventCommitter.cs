@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using EventStore.Api.Persistence;
+using EventStore.Api.Telemetry;
 using EventStore.Domain.Tracking;
 using Marten;
 using Microsoft.Extensions.Options;
@@ -122,7 +124,9 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
             {
                 await using var session = store.LightweightSession(workspace);
                 var outcomes = await TrackingBatch.StageAsync(session, [.. group.Select(p => p.Work)], rules.Value, cancellation);
-                await session.SaveChangesAsync(cancellation);
+                await SaveChangesAsync(session, workspace, cancellation);
+                // Counted before any request is answered, so that a client that got its answer finds it counted.
+                Count(workspace, outcomes);
                 for (var i = 0; i < group.Count; i++)
                 {
                     group[i].Completion.TrySetResult(outcomes[i]);
@@ -154,6 +158,62 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
 
                 return;
             }
+        }
+    }
+
+    /// <summary>The group's transaction, timed for <c>eventstore.append.duration</c> whatever its outcome.</summary>
+    private static async Task SaveChangesAsync(IDocumentSession session, string workspace, CancellationToken cancellation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await session.SaveChangesAsync(cancellation);
+            EventStoreMetrics.RecordAppend(workspace, Stopwatch.GetElapsedTime(started));
+        }
+        catch (Exception e)
+        {
+            EventStoreMetrics.RecordAppend(workspace, Stopwatch.GetElapsedTime(started),
+                WriteConflicts.IsConflict(e) ? EventStoreMetrics.Conflict : EventStoreMetrics.Failed);
+            throw;
+        }
+    }
+
+    /// <summary>What became of each committed command: once per command, only once its transaction has committed.</summary>
+    private static void Count(string workspace, IReadOnlyList<IReadOnlyList<TrackOutcome>> outcomes)
+    {
+        int accepted = 0, duplicates = 0, notStored = 0;
+        foreach (var outcome in outcomes.SelectMany(o => o))
+        {
+            switch (outcome)
+            {
+                case { Rejection: { } rejection }:
+                    EventStoreMetrics.Rejected(workspace, rejection.Code);
+                    break;
+                case { IsDuplicate: true }:
+                    duplicates++;
+                    break;
+                case { Stored: false }:
+                    notStored++;
+                    break;
+                default:
+                    accepted++;
+                    break;
+            }
+        }
+
+        if (accepted > 0)
+        {
+            EventStoreMetrics.Accepted(workspace, accepted);
+        }
+
+        if (duplicates > 0)
+        {
+            EventStoreMetrics.Duplicate(workspace, duplicates);
+        }
+
+        if (notStored > 0)
+        {
+            EventStoreMetrics.Rejected(workspace, EventStoreMetrics.NotStoredReason, notStored);
         }
     }
 

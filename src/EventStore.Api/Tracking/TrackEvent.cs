@@ -1,6 +1,7 @@
 using EventStore.Api.Errors;
 using EventStore.Api.Http;
 using EventStore.Api.Persistence;
+using EventStore.Api.Telemetry;
 using EventStore.Api.Workspaces;
 using EventStore.Domain;
 using EventStore.Domain.EventNames;
@@ -51,19 +52,21 @@ public static class TrackEventEndpoint
     public static async Task<IResult> Post(HttpContext context, IMessageBus bus, IOptions<TrackingRules> rules, TimeProvider clock)
     {
         var cancellation = context.RequestAborted;
+        var workspace = context.User.WorkspaceOf();
         using var body = await RequestBody.ReadJsonAsync(context, MaxBodyBytes, cancellation);
         if (body.Error is not null)
         {
-            return body.Error;
+            return EventStoreMetrics.RejectedBody(body.Error, workspace);
         }
 
         var parsed = TrackEventRequest.Parse(body.Root, rules.Value, clock.GetUtcNow());
         if (parsed.Command is null)
         {
+            EventStoreMetrics.Rejected(workspace, parsed.Rejections[0].Code);
             return ErrorList.Result(context, parsed.Rejections);
         }
 
-        var workspace = context.User.WorkspaceOf();
+        // Accepted, duplicate and refused commands are counted by the EventCommitter once committed.
         var outcome = await bus.InvokeForTenantAsync<TrackOutcome>(workspace, parsed.Command, cancellation);
         if (outcome.Rejection is not null)
         {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using EventStore.Api.Errors;
 using EventStore.Api.Http;
 using EventStore.Api.Protection;
+using EventStore.Api.Telemetry;
 using EventStore.Api.Workspaces;
 using EventStore.Domain;
 using EventStore.Domain.Tracking;
@@ -43,28 +44,33 @@ public static class TrackEventsInBulkEndpoint
     public static async Task<IResult> Post(HttpContext context, IMessageBus bus, IOptions<TrackingRules> rules, IOptions<BulkOptions> limits, TimeProvider clock)
     {
         var cancellation = context.RequestAborted;
+        var workspace = context.User.WorkspaceOf();
+        // Metrics: a request refused before its items are read counts as one rejected event, then each item once.
         var query = new QueryParameters(context.Request.Query);
         var atomic = query.Flag("atomic");
         if (!query.IsValid)
         {
+            EventStoreMetrics.Rejected(workspace, query.Rejections[0].Code);
             return ErrorList.Result(context, query.Rejections);
         }
 
         var body = await RequestBody.ReadAsync(context, limits.Value.MaxBodyBytes, IsAccepted, cancellation);
         if (body.Error is not null)
         {
-            return body.Error;
+            return EventStoreMetrics.RejectedBody(body.Error, workspace);
         }
 
         var (items, problem) = Split(body, limits.Value.MaxEvents);
         if (problem is not null)
         {
+            EventStoreMetrics.Rejected(workspace, problem.Code);
             return ErrorList.Result(context, [problem]);
         }
 
         // A bulk request counts against the workspace's rate limit by its events (the request itself took one).
         if (context.ConsumeRateLimit(items.Count - 1) is { } limited)
         {
+            EventStoreMetrics.Rejected(workspace, RateLimits.Code, items.Count);
             return limited;
         }
 
@@ -77,7 +83,7 @@ public static class TrackEventsInBulkEndpoint
 
         var outcomes = commands.Count == 0 || refuseAll
             ? []
-            : (await bus.InvokeForTenantAsync<BulkOutcome>(context.User.WorkspaceOf(), new TrackEventsInBulk(commands, atomic), cancellation)).Outcomes;
+            : (await bus.InvokeForTenantAsync<BulkOutcome>(workspace, new TrackEventsInBulk(commands, atomic), cancellation)).Outcomes;
 
         var results = new List<BulkItemResult>(parsed.Count);
         var next = 0;
@@ -85,6 +91,15 @@ public static class TrackEventsInBulkEndpoint
         {
             var outcome = parsed[index].Command is null ? null : refuseAll ? TrackOutcome.NotStored : outcomes[next++];
             results.Add(BulkItemResult.Of(index, parsed[index].Rejections, outcome));
+            // What the committer decided it counted itself; here what never reached it.
+            if (parsed[index].Command is null)
+            {
+                EventStoreMetrics.Rejected(workspace, parsed[index].Rejections[0].Code);
+            }
+            else if (refuseAll)
+            {
+                EventStoreMetrics.Rejected(workspace, EventStoreMetrics.NotStoredReason);
+            }
         }
 
         return ApiJson.Ok(new BulkResult(

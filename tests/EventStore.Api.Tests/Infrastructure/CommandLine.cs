@@ -29,6 +29,7 @@ public static class CommandLine
         start.Environment["Workspaces__0__Id"] = "acme";
         start.Environment["Workspaces__1__Id"] = "globex";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__LogLevel__Marten"] = "Critical";
 
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);

@@ -33,6 +33,9 @@ public sealed class when_a_projection_faults(FaultFixture api) : IClassFixture<F
         (await api.Host.PostEvent(Scenarios.Event(name: "after-the-fault", userId: "ops-1"))).Status
             .ShouldBe(HttpStatusCode.Accepted, "the service keeps taking events");
         (await api.Host.Get("/health/live")).Status.ShouldBe(HttpStatusCode.OK);
+        var ready = await api.Host.Send(HttpMethod.Get, "/health/ready", token: null);
+        ready.Status.ShouldBe(HttpStatusCode.OK, "a faulted projection does not take the service out of rotation");
+        ready.Body.ShouldBe("Degraded");
     }
 
     [Fact]
@@ -50,6 +53,7 @@ public sealed class when_a_projection_faults(FaultFixture api) : IClassFixture<F
         var status = await StatusOf("Timeline");
         ((string)status["state"]!).ShouldBe("running");
         status["error"].ShouldBeNull();
+        (await api.Host.Send(HttpMethod.Get, "/health/ready", token: null)).Body.ShouldBe("Healthy");
     }
 
     /// <summary>Replaces the body of one of ops-1's tracked events by something that is not an EventTracked (kept aside to restore it).</summary>

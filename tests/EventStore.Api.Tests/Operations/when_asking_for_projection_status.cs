@@ -41,6 +41,18 @@ public sealed class when_asking_for_projection_status(ApiFixture api) : IClassFi
     }
 
     [Fact]
+    public async Task reports_every_projection_with_a_zero_lag_in_the_metrics()
+    {
+        var metrics = await api.Host.Send(HttpMethod.Get, "/metrics", token: null);
+
+        metrics.Status.ShouldBe(HttpStatusCode.OK);
+        foreach (var projection in new[] { "UserTimeline", "EventNameCatalog", "Timeline", "EventStats" })
+        {
+            metrics.Body.ShouldMatch($"(?m)^eventstore_projection_lag{{[^}}]*projection=\"{projection}\"[^}}]*}} 0$", customMessage: metrics.Body);
+        }
+    }
+
+    [Fact]
     public async Task shows_a_projection_rebuilding_and_refuses_a_second_rebuild_with_409_while_it_runs()
     {
         // A rebuild of EventStats elsewhere (another node, the command line) holds its lock: here, this connection.

@@ -56,6 +56,7 @@ public sealed class ApiProcess : IAsyncDisposable
         start.Environment["Workspaces__0__AccessTokens__0"] = ApiFixture.AcmeToken;
         start.Environment["RateLimits__RequestsPerWindow"] = "0";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__LogLevel__Marten"] = "Critical";
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
         var api = new ApiProcess(process, new Uri($"http://127.0.0.1:{port}"));
         process.OutputDataReceived += (_, line) => api.Append(line.Data);
