@@ -125,16 +125,16 @@ public sealed class ProjectionRebuilds(
         var saving = SaveProgressPeriodicallyAsync(job, () => latest, stopSaving.Token);
         try
         {
-            foreach (var model in models)
+            foreach (var step in Steps(models))
             {
-                logger.LogInformation("Rebuilding projection {Projection} (workspace {Workspace}), job {Job}", model.Name, job.Workspace ?? "all", job.Id);
+                logger.LogInformation("Rebuilding {Projection} (workspace {Workspace}), job {Job}", step.Name, job.Workspace ?? "all", job.Id);
                 var reporter = new CallbackProgress<RebuildProgress>(p =>
                 {
-                    latest = (model, p);
-                    progress?.Report((model, p));
+                    latest = (step, p);
+                    progress?.Report((step, p));
                 });
                 var run = new RebuildRun(store, dataSource, new EventLog(store), job.Workspace, options.Value, reporter, logger);
-                await model.RebuildAsync(run, cancellation);
+                await step.RebuildAsync(run, cancellation);
             }
 
             logger.LogInformation("Rebuilt {Projections} (workspace {Workspace}), job {Job}", string.Join(", ", models.Select(m => m.Name)), job.Workspace ?? "all", job.Id);
@@ -184,6 +184,32 @@ public sealed class ProjectionRebuilds(
         {
             logger.LogWarning(exception, "Could not record the progress of rebuild {Job}", job.Id);
         }
+    }
+
+    /// <summary>The rebuild in steps: tables rebuilt together share one pass over the log.</summary>
+    private static IEnumerable<ReadModel> Steps(IReadOnlyList<ReadModel> models)
+    {
+        var tables = models.OfType<TableReadModel>().ToList();
+        foreach (var model in models.Where(m => m is not TableReadModel))
+        {
+            yield return model;
+        }
+
+        if (tables.Count == 1)
+        {
+            yield return tables[0];
+        }
+        else if (tables.Count > 1)
+        {
+            yield return new TablesTogether(tables);
+        }
+    }
+
+    /// <summary>Several tables as one step of a rebuild (one pass over the log, one switch).</summary>
+    private sealed class TablesTogether(IReadOnlyList<TableReadModel> tables)
+        : ReadModel(string.Join("+", tables.Select(t => t.Name)), "", [.. tables.SelectMany(t => t.EventTypes).Distinct()])
+    {
+        public override Task RebuildAsync(RebuildRun run, CancellationToken cancellation) => TableReadModel.RebuildTogetherAsync(run, tables, cancellation);
     }
 
     /// <summary>Records the outcome in the lock's transaction: the outcome shows at the instant the lock is released.</summary>

@@ -58,7 +58,7 @@ public static class ReadModels
             (shadow, live, sequence) => TimelineProjection.RebuildingInto(shadow, live, sequence!)),
         new TableReadModel(EventStatsProjection.ProjectionName, "Count, first and last per user and event name, for summaries and segments",
             EventStatsProjection.Table.Name, [typeof(EventTracked), typeof(EventSummaryImported)],
-            (shadow, _, _) => new EventStatsProjection(shadow)),
+            (shadow, _, _) => new AccumulatedStats(new EventStatsProjection(shadow))),
     ];
 
     public static ReadModel? Named(string name) => All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
@@ -80,68 +80,171 @@ public sealed class TableReadModel(string name, string description, string table
 
     private string Shadow => $"{Schema}.{table}_rebuild";
 
-    public override async Task RebuildAsync(RebuildRun run, CancellationToken cancellation)
-    {
-        var filter = EventFilter.For(EventTypes, run.Workspace);
-        string? sequence;
-        await using (var connection = await run.DataSource.OpenConnectionAsync(cancellation))
-        {
-            // A copy left by an interrupted rebuild is of no use: start from an empty one.
-            await RebuildRun.ExecuteAsync(connection, null, $"drop table if exists {Shadow}", cancellation);
-            await RebuildRun.ExecuteAsync(connection, null, $"create table {Shadow} (like {Live} including all)", cancellation);
-            sequence = await RebuildRun.ScalarAsync(connection, null, "select s.oid::regclass::text from pg_depend d join pg_class s on s.oid = d.objid and s.relkind = 'S' " +
-                "where d.refobjid = $1::regclass and d.deptype = 'a'", cancellation, Live) as string;
-        }
+    public override Task RebuildAsync(RebuildRun run, CancellationToken cancellation) => RebuildTogetherAsync(run, [this], cancellation);
 
+    /// <summary>
+    /// Rebuilds several tables in one pass over the log: each event is read and deserialized once and applied to
+    /// every copy in the same transaction, and all the copies switch in the same instant.
+    /// </summary>
+    public static async Task RebuildTogetherAsync(RebuildRun run, IReadOnlyList<TableReadModel> models, CancellationToken cancellation)
+    {
+        var filter = EventFilter.For(models.SelectMany(m => m.EventTypes).Distinct(), run.Workspace);
+        var projections = new List<Marten.Events.Projections.IProjection>();
         try
         {
-            await FillAndSwitchAsync(run, filter, projectionInto(Shadow, Live, sequence), cancellation);
+            foreach (var model in models)
+            {
+                projections.Add(await model.PrepareCopyAsync(run, cancellation));
+            }
+
+            async Task Apply(IDocumentSession session, IReadOnlyList<IEvent> events, CancellationToken token)
+            {
+                foreach (var projection in projections)
+                {
+                    await projection.ApplyAsync(session, events, token);
+                }
+            }
+
+            // The bulk pass: stats are folded in memory across pages and written in large upserts (ADR 0011); the
+            // rest is written page by page.
+            var accumulated = projections.OfType<AccumulatedStats>().ToList();
+            async Task ApplyPage(IDocumentSession session, IReadOnlyList<IEvent> events, CancellationToken token)
+            {
+                foreach (var projection in projections.Where(p => p is not AccumulatedStats))
+                {
+                    await projection.ApplyAsync(session, events, token);
+                }
+            }
+
+            async Task AfterPage(IReadOnlyList<IEvent> events, bool last, CancellationToken token)
+            {
+                foreach (var stats in accumulated)
+                {
+                    stats.Accumulate(events);
+                    if (last || stats.Pending >= run.Options.MaxFoldedStats)
+                    {
+                        await run.WithRetriesAsync("writing folded stats", async () =>
+                        {
+                            await run.ApplyAsync(session => stats.QueueWrite(session), token);
+                            return true;
+                        }, token);
+                        stats.Clear();
+                    }
+                }
+            }
+
+            var mark = await run.MarkAsync(cancellation);
+            var total = await run.CountAsync(filter, mark, cancellation);
+            await run.ReplayToMarkAsync(filter, mark, total, "replaying", ApplyPage, AfterPage, cancellation);
+            run.Report("indexing", total, total);
+            foreach (var model in models)
+            {
+                await model.CompleteCopyAsync(run, cancellation);
+            }
+
+            await run.WithRetriesAsync("switching to the rebuilt tables", async () =>
+            {
+                await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
+                await using var transaction = await connection.BeginTransactionAsync(cancellation);
+                await run.HoldWritersAsync(connection, transaction, cancellation);
+                var late = await run.ReplayPastMarkAsync(connection, transaction, filter, mark, Apply, cancellation);
+                var erased = await run.ErasedSinceAsync(connection, transaction, mark, cancellation);
+                foreach (var model in models)
+                {
+                    await model.SwitchAsync(run, connection, transaction, erased, cancellation);
+                }
+
+                await transaction.CommitAsync(cancellation);
+                run.Report("switched", total + late, total + late);
+                return late;
+            }, cancellation);
         }
         catch
         {
-            // Leave nothing behind but the live table, which still serves the previous version.
+            // Leave nothing behind but the live tables, which still serve the previous version.
             await using var connection = await run.DataSource.OpenConnectionAsync(CancellationToken.None);
-            await RebuildRun.ExecuteAsync(connection, null, $"drop table if exists {Shadow}", CancellationToken.None);
+            foreach (var model in models)
+            {
+                await RebuildRun.ExecuteAsync(connection, null, $"drop table if exists {model.Shadow}", CancellationToken.None);
+            }
+
             throw;
         }
     }
 
-    private async Task FillAndSwitchAsync(RebuildRun run, EventFilter filter, Marten.Events.Projections.IProjection projection, CancellationToken cancellation)
+    /// <summary>An empty copy of the live table (a copy left by an interrupted rebuild is dropped), and the projection into it.</summary>
+    private async Task<Marten.Events.Projections.IProjection> PrepareCopyAsync(RebuildRun run, CancellationToken cancellation)
     {
-        Task Apply(IDocumentSession session, IReadOnlyList<IEvent> events, CancellationToken token) => projection.ApplyAsync(session, events, token);
+        await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
+        await RebuildRun.ExecuteAsync(connection, null, $"drop table if exists {Shadow}", cancellation);
+        // Only the primary key while the copy is filled (upserts need it); the other indexes are built once at the
+        // end, which is several times faster than keeping them up to date row by row.
+        await RebuildRun.ExecuteAsync(connection, null, $"create table {Shadow} (like {Live} including all excluding indexes)", cancellation);
+        var primaryKey = (string)(await RebuildRun.ScalarAsync(connection, null,
+            "select pg_get_constraintdef(oid) from pg_constraint where conrelid = $1::regclass and contype = 'p'", cancellation, Live))!;
+        await RebuildRun.ExecuteAsync(connection, null, $"alter table {Shadow} add {primaryKey}", cancellation);
+        var sequence = await RebuildRun.ScalarAsync(connection, null, "select s.oid::regclass::text from pg_depend d join pg_class s on s.oid = d.objid and s.relkind = 'S' " +
+            "where d.refobjid = $1::regclass and d.deptype = 'a'", cancellation, Live) as string;
+        return projectionInto(Shadow, Live, sequence);
+    }
 
-        var mark = await run.MarkAsync(cancellation);
-        var total = await run.CountAsync(filter, mark, cancellation);
-        await run.ReplayToMarkAsync(filter, mark, total, "replaying", Apply, cancellation);
-
-        await run.WithRetriesAsync("switching to the rebuilt table", async () =>
+    /// <summary>Builds the live table's other indexes on the filled copy (a workspace's copy needs none: its rows are copied over).</summary>
+    private async Task CompleteCopyAsync(RebuildRun run, CancellationToken cancellation)
+    {
+        if (run.Workspace is not null)
         {
-            await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
-            await using var transaction = await connection.BeginTransactionAsync(cancellation);
-            await run.HoldWritersAsync(connection, transaction, cancellation);
-            var late = await run.ReplayPastMarkAsync(connection, transaction, filter, mark, Apply, cancellation);
-            if (await run.ErasedSinceAsync(connection, transaction, mark, cancellation))
-            {
-                // A user erased while the copy was filled may have left rows in it: keep only rows of timelines that exist.
-                await RebuildRun.ExecuteAsync(connection, transaction,
-                    $"delete from {Shadow} r where not exists (select 1 from {EventLog.Streams} s where s.tenant_id = r.tenant_id and s.id = r.timeline_id)", cancellation);
-            }
+            return;
+        }
 
-            if (run.Workspace is null)
+        await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
+        var definitions = new List<(string Name, string Definition)>();
+        await using (var command = new NpgsqlCommand(
+            "select c.relname, pg_get_indexdef(i.indexrelid) from pg_index i join pg_class c on c.oid = i.indexrelid where i.indrelid = $1::regclass and not i.indisprimary",
+            connection))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = Live });
+            await using var reader = await command.ExecuteReaderAsync(cancellation);
+            while (await reader.ReadAsync(cancellation))
             {
-                await SwapAsync(connection, transaction, cancellation);
+                definitions.Add((reader.GetString(0), reader.GetString(1)));
             }
-            else
-            {
-                await RebuildRun.ExecuteAsync(connection, transaction, $"delete from {Live} where tenant_id = $1", cancellation, run.Workspace);
-                await RebuildRun.ExecuteAsync(connection, transaction, $"insert into {Live} select * from {Shadow}", cancellation);
-                await RebuildRun.ExecuteAsync(connection, transaction, $"drop table {Shadow}", cancellation);
-            }
+        }
 
-            await transaction.CommitAsync(cancellation);
-            run.Report("switched", total + late, total + late);
-            return late;
-        }, cancellation);
+        await RebuildRun.ExecuteAsync(connection, null, "set maintenance_work_mem = '256MB'", cancellation);
+        foreach (var (name, definition) in definitions)
+        {
+            // "CREATE INDEX ix_name ON eventstore.table USING btree (...)": the same index, on the copy, under a name of its own.
+            var on = definition.IndexOf(" ON ", StringComparison.Ordinal);
+            var shape = definition[definition.IndexOf(" USING ", on, StringComparison.Ordinal)..];
+            var unique = definition.StartsWith("CREATE UNIQUE", StringComparison.Ordinal) ? "unique " : "";
+            await run.WithRetriesAsync($"indexing {table}", async () =>
+            {
+                await RebuildRun.ExecuteAsync(connection, null, $"create {unique}index if not exists {name}_rebuild on {Shadow}{shape}", cancellation);
+                return true;
+            }, cancellation);
+        }
+    }
+
+    /// <summary>With writers held: the copy, complete up to now, replaces the live table (or the workspace's rows in it).</summary>
+    private async Task SwitchAsync(RebuildRun run, NpgsqlConnection connection, NpgsqlTransaction transaction, bool erasedSinceMark, CancellationToken cancellation)
+    {
+        if (erasedSinceMark)
+        {
+            // A user erased while the copy was filled may have left rows in it: keep only rows of timelines that exist.
+            await RebuildRun.ExecuteAsync(connection, transaction,
+                $"delete from {Shadow} r where not exists (select 1 from {EventLog.Streams} s where s.tenant_id = r.tenant_id and s.id = r.timeline_id)", cancellation);
+        }
+
+        if (run.Workspace is null)
+        {
+            await SwapAsync(connection, transaction, cancellation);
+        }
+        else
+        {
+            await RebuildRun.ExecuteAsync(connection, transaction, $"delete from {Live} where tenant_id = $1", cancellation, run.Workspace);
+            await RebuildRun.ExecuteAsync(connection, transaction, $"insert into {Live} select * from {Shadow}", cancellation);
+            await RebuildRun.ExecuteAsync(connection, transaction, $"drop table {Shadow}", cancellation);
+        }
     }
 
     /// <summary>
@@ -317,4 +420,26 @@ public sealed class SnapshotReadModel<T>(string name, string description, string
                 new FaultedEvent(@event.Sequence, @event.Id, @event.StreamKey, @event.TenantId), exception);
         }
     }
+}
+
+/// <summary>
+/// <see cref="EventStatsProjection"/> in a rebuild's bulk pass: pages are folded in memory (the projection's own
+/// merge) and written with the projection's own upsert when many keys are pending and at the end, instead of
+/// upserting every page into a table whose rows each page updates again. Folding happens once a page's other
+/// writes have committed, so a retried page is never folded twice. Outside the bulk pass it is the projection.
+/// </summary>
+public sealed class AccumulatedStats(EventStatsProjection projection) : Marten.Events.Projections.IProjection
+{
+    private readonly Dictionary<StatsKey, EventStore.Domain.Timelines.EventStats> folded = [];
+
+    public int Pending => folded.Count;
+
+    public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation) =>
+        projection.ApplyAsync(operations, events, cancellation);
+
+    public void Accumulate(IReadOnlyList<IEvent> events) => EventStatsProjection.Merge(events, folded);
+
+    public void QueueWrite(IDocumentOperations operations) => projection.QueueUpsert(operations, folded);
+
+    public void Clear() => folded.Clear();
 }

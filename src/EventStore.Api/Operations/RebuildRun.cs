@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using EventStore.Domain.Privacy;
 using JasperFx.Events;
 using Marten;
@@ -104,28 +105,97 @@ public sealed class RebuildRun(IDocumentStore store, NpgsqlDataSource dataSource
 
     /// <summary>
     /// Feeds every event up to the mark (without the late ones) to <paramref name="apply"/>, a page at a time, each
-    /// page in its own transaction and retried as configured; reports progress after every page.
+    /// page in its own transaction, reporting progress after every page. Reading (and deserializing) the next pages
+    /// overlaps with applying the current one, so the service's CPU and PostgreSQL's work at the same time. Each
+    /// read and each apply is retried as configured.
     /// </summary>
     public async Task ReplayToMarkAsync(EventFilter filter, LogMark mark, long total, string phase,
-        Func<IDocumentSession, IReadOnlyList<IEvent>, CancellationToken, Task> apply, CancellationToken cancellation)
+        Func<IDocumentSession, IReadOnlyList<IEvent>, CancellationToken, Task> apply,
+        Func<IReadOnlyList<IEvent>, bool, CancellationToken, Task>? afterPage, CancellationToken cancellation)
     {
         var late = mark.Late.ToHashSet();
-        long position = 0, done = 0;
-        Report(phase, 0, total);
-        while (position < mark.Sequence)
+        var pages = Channel.CreateBounded<List<IEvent>>(new BoundedChannelOptions(2 * Math.Max(1, Options.Workers)) { SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var reading = Task.Run(async () =>
         {
-            var (next, count) = await WithRetriesAsync($"{phase} after sequence {position}", async () =>
+            try
             {
-                await using var connection = await DataSource.OpenConnectionAsync(cancellation);
-                var page = await Log.ReadRangeAsync(connection, null, filter, position, mark.Sequence, Options.PageSize, cancellation);
-                var events = page.Where(e => !late.Contains(e.Sequence)).ToList();
-                await ApplyAsync(connection, null, events, apply, cancellation);
-                return (page.Count < Options.PageSize ? mark.Sequence : page[^1].Sequence, events.Count);
-            }, cancellation);
-            position = next;
-            done += count;
-            Report(phase, done, total);
+                long position = 0;
+                while (position < mark.Sequence)
+                {
+                    var page = await WithRetriesAsync($"{phase}: reading after sequence {position}", async () =>
+                    {
+                        await using var connection = await DataSource.OpenConnectionAsync(stop.Token);
+                        return await Log.ReadRangeAsync(connection, null, filter, position, mark.Sequence, Options.PageSize, stop.Token);
+                    }, stop.Token);
+                    position = page.Count < Options.PageSize ? mark.Sequence : page[^1].Sequence;
+                    await pages.Writer.WriteAsync([.. page.Where(e => !late.Contains(e.Sequence))], stop.Token);
+                }
+
+                pages.Writer.Complete();
+            }
+            catch (Exception exception)
+            {
+                pages.Writer.Complete(exception);
+            }
+        }, CancellationToken.None);
+
+        long done = 0;
+        Report(phase, 0, total);
+        // Pages are applied by several workers at once (each page in its own transaction), so that PostgreSQL can use
+        // more than one core while this process deserializes the next pages; what folds across pages is folded one
+        // page at a time.
+        using var folding = new SemaphoreSlim(1);
+        async Task ApplyPagesAsync()
+        {
+            await foreach (var events in pages.Reader.ReadAllAsync(cancellation))
+            {
+                await WithRetriesAsync($"{phase}: applying events from sequence {(events.Count > 0 ? events[0].Sequence : 0)}", async () =>
+                {
+                    await using var connection = await DataSource.OpenConnectionAsync(cancellation);
+                    await ApplyAsync(connection, null, events, apply, cancellation);
+                    return events.Count;
+                }, cancellation);
+                await folding.WaitAsync(cancellation);
+                try
+                {
+                    if (afterPage is not null)
+                    {
+                        await afterPage(events, false, cancellation);
+                    }
+
+                    done += events.Count;
+                    Report(phase, done, total);
+                }
+                finally
+                {
+                    folding.Release();
+                }
+            }
         }
+
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, Math.Max(1, Options.Workers)).Select(_ => Task.Run(ApplyPagesAsync, cancellation)));
+            if (afterPage is not null)
+            {
+                // Every page is applied and folded: write what is still folded.
+                await afterPage([], true, cancellation);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await reading.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Runs <paramref name="queue"/> on a session of its own and commits it.</summary>
+    public async Task ApplyAsync(Action<IDocumentSession> queue, CancellationToken cancellation)
+    {
+        await using var session = Store.LightweightSession();
+        queue(session);
+        await session.SaveChangesAsync(cancellation);
     }
 
     /// <summary>Feeds the events past the mark and the late ones to <paramref name="apply"/> on the caller's transaction.</summary>
@@ -219,7 +289,13 @@ public sealed class RebuildRun(IDocumentStore store, NpgsqlDataSource dataSource
 public sealed class RebuildOptions
 {
     /// <summary>Events (or streams) per page of the bulk pass.</summary>
-    public int PageSize { get; set; } = 5_000;
+    public int PageSize { get; set; } = 10_000;
+
+    /// <summary>Pages applied at once by the bulk pass (each in its own transaction).</summary>
+    public int Workers { get; set; } = 2;
+
+    /// <summary>How many (user, name) stats the bulk pass folds in memory before writing them (about 200 bytes each).</summary>
+    public int MaxFoldedStats { get; set; } = 500_000;
 
     /// <summary>Attempts per step before the rebuild is given up as faulted.</summary>
     public int Attempts { get; set; } = 3;

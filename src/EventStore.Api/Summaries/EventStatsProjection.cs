@@ -37,7 +37,15 @@ public sealed class EventStatsProjection : IProjection
 
     public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
-        var merged = new Dictionary<(string Tenant, string Timeline, string Name), EventStats>();
+        var merged = new Dictionary<StatsKey, EventStats>();
+        Merge(events, merged);
+        QueueUpsert(operations, merged);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Folds the events into per (workspace, user, name) stats, adding to what <paramref name="into"/> holds.</summary>
+    public static void Merge(IEnumerable<IEvent> events, Dictionary<StatsKey, EventStats> into)
+    {
         foreach (var @event in events)
         {
             var (timeline, name, stats) = @event.Data switch
@@ -52,22 +60,24 @@ public sealed class EventStatsProjection : IProjection
                 continue;
             }
 
-            var key = (@event.TenantId, timeline, name);
-            merged[key] = merged.TryGetValue(key, out var sofar) ? sofar.Merge(stats) : stats;
+            var key = new StatsKey(@event.TenantId, timeline, name);
+            into[key] = into.TryGetValue(key, out var sofar) ? sofar.Merge(stats) : stats;
         }
+    }
 
+    /// <summary>One atomic upsert of merged stats: counts add up, first is the least, last the greatest.</summary>
+    public void QueueUpsert(IDocumentOperations operations, IReadOnlyDictionary<StatsKey, EventStats> merged)
+    {
         if (merged.Count > 0)
         {
             operations.QueueSqlCommand(upsertSql,
-                merged.Keys.Select(k => k.Tenant).ToArray(),
+                merged.Keys.Select(k => k.Workspace).ToArray(),
                 merged.Keys.Select(k => k.Timeline).ToArray(),
                 merged.Keys.Select(k => k.Name).ToArray(),
                 merged.Values.Select(v => v.Count).ToArray(),
                 merged.Values.Select(v => v.First).ToArray(),
                 merged.Values.Select(v => v.Last).ToArray());
         }
-
-        return Task.CompletedTask;
     }
 
     /// <summary>The table, registered with Marten's schema objects so start-up and <c>db-apply</c> create and migrate it.</summary>
@@ -87,3 +97,6 @@ public sealed class EventStatsProjection : IProjection
         return table;
     }
 }
+
+/// <summary>The key of one row of <c>event_stats</c>.</summary>
+public readonly record struct StatsKey(string Workspace, string Timeline, string Name);

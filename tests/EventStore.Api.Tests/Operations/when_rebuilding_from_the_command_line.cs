@@ -20,9 +20,9 @@ public sealed class when_rebuilding_from_the_command_line(ApiFixture api) : ICla
         var (exitCode, output, errors) = await CommandLine.RunAsync(api, "projections", "rebuild");
 
         exitCode.ShouldBe(0, $"{output}\n{errors}");
-        output.ShouldContain("Timeline: switched", customMessage: output);
-        output.ShouldContain("EventStats: switched", customMessage: output);
-        output.ShouldMatch(@"Timeline: \w+ [\d,]+/[\d,]+ \(\d+%\), [\d,]+/s", customMessage: "events done / total and the rate");
+        output.ShouldContain("UserTimeline: switched", customMessage: output);
+        output.ShouldContain("Timeline+EventStats: switched", customMessage: "the two tables are rebuilt in one pass: " + output);
+        output.ShouldMatch(@"Timeline\+EventStats: \w+ [\d,]+/[\d,]+ \(\d+%\), [\d,]+/s", customMessage: "events done / total and the rate");
         var after = await ReadAllAsync(api);
         foreach (var url in ReadUrls)
         {
