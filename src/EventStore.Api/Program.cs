@@ -34,6 +34,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddOptions<TrackingRules>().BindConfiguration("Tracking");
 builder.Services.AddOptions<GroupCommitOptions>().BindConfiguration("Tracking:GroupCommit");
 builder.Services.AddOptions<BulkOptions>().BindConfiguration("Tracking:Bulk");
+builder.Services.AddSingleton<BulkAdmission>();
 builder.Services.AddSingleton<EventCommitter>();
 builder.Services.AddHostedService(services => services.GetRequiredService<EventCommitter>());
 builder.Services.AddSingleton(services => new AccessTokens(

@@ -14,33 +14,56 @@ namespace EventStore.Api.Segments;
 
 /// <summary>
 /// A boolean query over segments: conditions ("did this event, with these filters") combined with
-/// and / or / not. Each condition is an uncorrelated <c>t.id in (select ... from event_stats ...)</c> on one
-/// name's index range, which PostgreSQL runs once (a hashed subplan, also under OR and NOT).
+/// and / or / not, written as set operations on user ids: a condition is one name's index range of
+/// event_stats, and is INTERSECT, or is UNION, not is EXCEPT (from the workspace's users when nothing
+/// else bounds it). PostgreSQL computes the matching set once, with hashes, for the page and the count.
 /// </summary>
 internal abstract record SegmentQuery
 {
     /// <summary>The query as parsed, names quoted: what a paging cursor is bound to.</summary>
     public abstract string Canonical { get; }
 
-    public abstract void AppendSql(SqlBuilder sql, string tenant, long now);
+    /// <summary>Appends a query whose single column <c>id</c> is the set of matching user ids.</summary>
+    public abstract void AppendSet(SqlBuilder sql, string tenant, long now);
+
+    /// <summary>Every user of the workspace: what a negation is taken from when nothing else bounds it.</summary>
+    internal static void AppendUniverse(SqlBuilder sql, string tenant) =>
+        sql.Append($"(select u.id from {SegmentCatalog.UserTable} u where u.tenant_id = {tenant})");
 }
 
 internal sealed record AllOf(IReadOnlyList<SegmentQuery> Children) : SegmentQuery
 {
     public override string Canonical => $"and({string.Join(',', Children.Select(c => c.Canonical))})";
 
-    public override void AppendSql(SqlBuilder sql, string tenant, long now) => Join(sql, " and ", Children, tenant, now);
-
-    internal static void Join(SqlBuilder sql, string separator, IReadOnlyList<SegmentQuery> children, string tenant, long now)
+    public override void AppendSet(SqlBuilder sql, string tenant, long now)
     {
-        sql.Append("(");
-        for (var i = 0; i < children.Count; i++)
+        // (p1 intersect p2 ...) except n1 except n2 ...: negated children subtract from the others.
+        var positives = Children.Where(c => c is not NoneOf).ToList();
+        var negatives = Children.OfType<NoneOf>().ToList();
+        sql.Append(new string('(', Math.Max(1, positives.Count) + negatives.Count));
+        if (positives.Count == 0)
         {
-            sql.Append(i == 0 ? "" : separator);
-            children[i].AppendSql(sql, tenant, now);
+            AppendUniverse(sql, tenant);
         }
 
-        sql.Append(")");
+        for (var i = 0; i < positives.Count; i++)
+        {
+            sql.Append(i == 0 ? "" : " intersect ");
+            positives[i].AppendSet(sql, tenant, now);
+            sql.Append(")");
+        }
+
+        if (positives.Count == 0)
+        {
+            sql.Append(")");
+        }
+
+        foreach (var negative in negatives)
+        {
+            sql.Append(" except ");
+            negative.Inner.AppendSet(sql, tenant, now);
+            sql.Append(")");
+        }
     }
 }
 
@@ -48,17 +71,30 @@ internal sealed record AnyOf(IReadOnlyList<SegmentQuery> Children) : SegmentQuer
 {
     public override string Canonical => $"or({string.Join(',', Children.Select(c => c.Canonical))})";
 
-    public override void AppendSql(SqlBuilder sql, string tenant, long now) => AllOf.Join(sql, " or ", Children, tenant, now);
+    public override void AppendSet(SqlBuilder sql, string tenant, long now)
+    {
+        sql.Append("(");
+        for (var i = 0; i < Children.Count; i++)
+        {
+            sql.Append(i == 0 ? "" : " union ");
+            Children[i].AppendSet(sql, tenant, now);
+        }
+
+        sql.Append(")");
+    }
 }
 
 internal sealed record NoneOf(SegmentQuery Inner) : SegmentQuery
 {
     public override string Canonical => $"not({Inner.Canonical})";
 
-    public override void AppendSql(SqlBuilder sql, string tenant, long now)
+    public override void AppendSet(SqlBuilder sql, string tenant, long now)
     {
-        sql.Append("not ");
-        Inner.AppendSql(sql, tenant, now);
+        sql.Append("(");
+        AppendUniverse(sql, tenant);
+        sql.Append(" except ");
+        Inner.AppendSet(sql, tenant, now);
+        sql.Append(")");
     }
 }
 
@@ -66,12 +102,11 @@ internal sealed record DidEvent(string Name, SegmentFilter Filter) : SegmentQuer
 {
     public override string Canonical => $"did({JsonSerializer.Serialize(Name)},{Filter.Canonical})";
 
-    public override void AppendSql(SqlBuilder sql, string tenant, long now)
+    public override void AppendSet(SqlBuilder sql, string tenant, long now)
     {
-        // timeline_id is never null, so NOT of this IN is the plain complement.
-        sql.Append($"(t.id in (select s.timeline_id from {EventStatsProjection.Table.QualifiedName} s where s.tenant_id = {tenant} and s.name = {sql.Parameter(Name)}");
+        sql.Append($"(select s.timeline_id as id from {EventStatsProjection.Table.QualifiedName} s where s.tenant_id = {tenant} and s.name = {sql.Parameter(Name)}");
         Filter.AppendSql(sql, "s", now);
-        sql.Append("))");
+        sql.Append(")");
     }
 }
 
@@ -286,22 +321,22 @@ public static class SearchSegmentsEndpoint
 
         var now = clock.GetUtcNow().ToUnixTimeSeconds();
         await using var batch = dataSource.CreateBatch();
-        // Each condition is hashed once; with a workspace of 100,000 users a condition's set outgrows the default
-        // work_mem and PostgreSQL would re-scan it per user instead. Local to this batch's implicit transaction.
+        // The matching set is hashed in memory; at 100,000 users it outgrows the default work_mem, and PostgreSQL
+        // would sort it on disk instead. Local to this batch's implicit transaction.
         batch.BatchCommands.Add(new NpgsqlBatchCommand("select set_config('work_mem', '32MB', true)"));
-        batch.BatchCommands.Add(PageQuery(workspace, search.Query, now, after, search.PerPage + 1).ToBatchCommand());
-        batch.BatchCommands.Add(CountQuery(workspace, search.Query, now).ToBatchCommand());
+        batch.BatchCommands.Add(Query(workspace, search.Query, now, after, search.PerPage + 1).ToBatchCommand());
         await using var reader = await batch.ExecuteReaderAsync(cancellation);
         await reader.NextResultAsync(cancellation);
         var users = new List<SearchUser>(search.PerPage + 1);
+        long total = 0;
         while (await reader.ReadAsync(cancellation))
         {
-            users.Add(new SearchUser(reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(0)));
+            total = reader.GetInt64(0);
+            if (!reader.IsDBNull(1))
+            {
+                users.Add(new SearchUser(reader.IsDBNull(2) ? null : reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(1)));
+            }
         }
-
-        await reader.NextResultAsync(cancellation);
-        await reader.ReadAsync(cancellation);
-        var total = reader.GetInt64(0);
 
         var hasMore = users.Count > search.PerPage;
         var page = hasMore ? users[..search.PerPage] : users;
@@ -309,27 +344,25 @@ public static class SearchSegmentsEndpoint
         return ApiJson.Ok(new { type = "user.list", total_count = total, users = page, pages = new Pages(search.PerPage, next) });
     }
 
-    /// <summary>One page of matching users after a service id, in id order (the users' primary key).</summary>
-    internal static SqlQuery PageQuery(string workspace, SegmentQuery query, long now, string? after, int limit)
+    /// <summary>
+    /// The matching set, computed once (<c>materialized</c>), gives both the total and one page of users after a
+    /// service id, in id order; a page that is empty still yields one row, with the total and no user.
+    /// </summary>
+    internal static SqlQuery Query(string workspace, SegmentQuery query, long now, string? after, int limit)
     {
         var sql = new SqlBuilder();
         var tenant = sql.Parameter(workspace);
-        sql.Append($"select t.id, t.data ->> 'UserId', t.data ->> 'Email' from {SegmentCatalog.UserTable} t where t.tenant_id = {tenant} and ");
-        query.AppendSql(sql, tenant, now);
+        sql.Append("with matching as materialized (select id from ");
+        query.AppendSet(sql, tenant, now);
+        sql.Append(" m), page as (select id from matching");
         if (after is not null)
         {
-            sql.Append($" and t.id > {sql.Parameter(after)}");
+            sql.Append($" where id > {sql.Parameter(after)}");
         }
 
-        return sql.Append($" order by t.id limit {sql.Parameter(limit)}").Build();
-    }
-
-    internal static SqlQuery CountQuery(string workspace, SegmentQuery query, long now)
-    {
-        var sql = new SqlBuilder();
-        var tenant = sql.Parameter(workspace);
-        sql.Append($"select count(*) from {SegmentCatalog.UserTable} t where t.tenant_id = {tenant} and ");
-        query.AppendSql(sql, tenant, now);
+        sql.Append($" order by id limit {sql.Parameter(limit)}) ");
+        sql.Append("select c.total, t.id, t.data ->> 'UserId', t.data ->> 'Email' from (select count(*) as total from matching) c ");
+        sql.Append($"left join (page p join {SegmentCatalog.UserTable} t on t.tenant_id = {tenant} and t.id = p.id) on true order by t.id");
         return sql.Build();
     }
 }
