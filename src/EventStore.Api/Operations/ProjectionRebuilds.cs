@@ -150,7 +150,9 @@ public sealed class ProjectionRebuilds(
             logger.LogError(exception, "Rebuild of {Projection} failed at event {EventId} (stream {Stream}, sequence {Sequence}), job {Job}",
                 latest.Model.Name, error.EventId, error.Stream, error.Sequence, job.Id);
             await StopSavingAsync();
-            return await FinishAsync(job, locks, latest.Progress, RebuildJob.Failed, error);
+            // Stopped with the service: not a fault of the projection, just a rebuild to start again.
+            var state = exception is OperationCanceledException ? RebuildJob.Interrupted : RebuildJob.Failed;
+            return await FinishAsync(job, locks, latest.Progress, state, error);
         }
         finally
         {

@@ -133,7 +133,7 @@ public sealed class TableReadModel(string name, string description, string table
                 }
             }
 
-            var mark = await run.MarkAsync(cancellation);
+            var mark = await run.WithRetriesAsync("marking the log", () => run.MarkAsync(cancellation), cancellation);
             var total = await run.CountAsync(filter, mark, cancellation);
             await run.ReplayToMarkAsync(filter, mark, total, "replaying", ApplyPage, AfterPage, cancellation);
             run.Report("indexing", total, total);

@@ -50,8 +50,6 @@ public sealed class RebuildRun(IDocumentStore store, NpgsqlDataSource dataSource
         progress.Report(new RebuildProgress(phase, done, total, seconds > 0 ? done / seconds : 0));
     }
 
-    public void Restart() => clock.Restart();
-
     /// <summary>
     /// Holds every writer of the event log for the rest of <paramref name="transaction"/>: EXCLUSIVE conflicts with the
     /// ROW EXCLUSIVE lock an append (or an erasure) takes, and with nothing a reader takes. It is granted once every
