@@ -19,7 +19,7 @@ using Wolverine.Marten;
 
 // `projections rebuild` is the online rebuild of ADR 0011, not Marten's stock one (Operations/RebuildCommand.cs).
 args = ProjectionsCommandLine.Route(args);
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppFolder.ContentRoot() });
 await DevelopmentPostgres.ConfigureAsync(builder);
 
 var connectionString = ConnectionDefaults.Apply(builder.Configuration.GetConnectionString("Postgres")
@@ -129,4 +129,18 @@ internal static class ConnectionDefaults
 
         return builder.ConnectionString;
     }
+}
+
+/// <summary>
+/// Where the service reads <c>appsettings.json</c>: ASP.NET Core looks in the current directory, so
+/// <c>dotnet /opt/eventstore/EventStore.Api.dll</c> started from elsewhere would run without its settings
+/// (and log every request at Information). When the current directory has none, the app's own folder is used.
+/// </summary>
+internal static class AppFolder
+{
+    public static string? ContentRoot() =>
+        !File.Exists(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"))
+        && File.Exists(Path.Combine(AppContext.BaseDirectory, "appsettings.json"))
+            ? AppContext.BaseDirectory
+            : null;
 }
