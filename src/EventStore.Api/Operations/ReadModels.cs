@@ -161,11 +161,19 @@ public sealed class TableReadModel(string name, string description, string table
         }
         catch
         {
-            // Leave nothing behind but the live tables, which still serve the previous version.
-            await using var connection = await run.DataSource.OpenConnectionAsync(CancellationToken.None);
-            foreach (var model in models)
+            // Leave nothing behind but the live tables, which still serve the previous version. Best effort: when the
+            // database is what failed, the next rebuild drops the copies instead.
+            try
             {
-                await RebuildRun.ExecuteAsync(connection, null, $"drop table if exists {model.Shadow}", CancellationToken.None);
+                await using var connection = await run.DataSource.OpenConnectionAsync(CancellationToken.None);
+                foreach (var model in models)
+                {
+                    await RebuildRun.ExecuteAsync(connection, null, $"drop table if exists {model.Shadow}", CancellationToken.None);
+                }
+            }
+            catch (Exception cleanup) when (cleanup is NpgsqlException or TimeoutException)
+            {
+                run.Logger.LogWarning(cleanup, "Could not drop the rebuild's copies; the next rebuild will");
             }
 
             throw;
