@@ -28,9 +28,6 @@ public sealed class EventLog(IDocumentStore store)
 
     private readonly ISerializer serializer = store.Options.Serializer();
 
-    /// <summary>The event type names (<c>mt_events.type</c>) of the given CLR types.</summary>
-    public static string[] TypeNames(IEnumerable<Type> types) => [.. types.Select(t => t.GetEventTypeName())];
-
     /// <summary>Events with a sequence in (<paramref name="after"/>, <paramref name="upTo"/>], oldest first, at most <paramref name="limit"/>.</summary>
     public Task<List<IEvent>> ReadRangeAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, EventFilter filter,
         long after, long upTo, int limit, CancellationToken cancellation) =>
@@ -49,10 +46,10 @@ public sealed class EventLog(IDocumentStore store)
         ReadAsync(connection, transaction, filter with { Workspace = workspace },
             "stream_id = any($1)", [streams], "order by stream_id, version", cancellation);
 
-    private async Task<List<IEvent>> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, EventFilter filter,
+    private Task<List<IEvent>> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, EventFilter filter,
         string condition, object[] parameters, string tail, CancellationToken cancellation)
     {
-        var arguments = parameters.ToList();
+        var arguments = parameters.ToList<object?>();
         arguments.Add(filter.TypeNames);
         var sql = $"select {Columns} from {Events} where {condition} and type = any(${arguments.Count})";
         if (filter.Workspace is not null)
@@ -61,20 +58,7 @@ public sealed class EventLog(IDocumentStore store)
             sql += $" and tenant_id = ${arguments.Count}";
         }
 
-        await using var command = new NpgsqlCommand($"{sql} {tail}", connection, transaction);
-        foreach (var argument in arguments)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = argument });
-        }
-
-        var events = new List<IEvent>();
-        await using var reader = await command.ExecuteReaderAsync(cancellation);
-        while (await reader.ReadAsync(cancellation))
-        {
-            events.Add(Read(reader, filter));
-        }
-
-        return events;
+        return Sql.ListAsync(connection, transaction, $"{sql} {tail}", reader => Read(reader, filter), cancellation, [.. arguments]);
     }
 
     private IEvent Read(NpgsqlDataReader reader, EventFilter filter)

@@ -1,4 +1,5 @@
 using EventStore.Api.Http;
+using EventStore.Api.Persistence;
 using EventStore.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using Npgsql;
@@ -51,24 +52,20 @@ public static class ProjectionStatuses
         long highWaterMark;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellation))
         {
-            highWaterMark = (long)(await RebuildRun.ScalarAsync(connection, null, $"select coalesce(max(seq_id), 0) from {EventLog.Events}", cancellation) ?? 0L);
+            highWaterMark = (long)(await Sql.ScalarAsync(connection, null, $"select coalesce(max(seq_id), 0) from {EventLog.Events}", cancellation) ?? 0L);
         }
 
-        var rebuilding = await rebuilds.RebuildingAsync(cancellation);
-        var faulted = await rebuilds.FaultedAsync(cancellation);
-        var latest = await rebuilds.LatestAsync(cancellation);
+        var (jobs, rebuilding) = await rebuilds.RecentAsync(cancellation);
         return [.. ReadModels.All.Select(model =>
         {
-            var last = latest.Values.Where(j => j.Projection.Split(',').Contains(model.Name)).MaxBy(j => j.StartedAt);
-            var fault = faulted.Values.Where(j => j.Projection.Split(',').Contains(model.Name)).MaxBy(j => j.StartedAt);
-            if (fault is not null && last is not null && last.State == RebuildJob.Succeeded && last.StartedAt > fault.StartedAt && last.Workspace is null)
-            {
-                fault = null;
-            }
-
+            var involving = jobs.Where(job => job.Projection.Split(',').Contains(model.Name)).ToList();
+            // Faulted: its newest failed rebuild, unless a full rebuild of it has succeeded since.
+            var fault = involving.TakeWhile(job => !(job.State == RebuildJob.Succeeded && job.Workspace is null))
+                .FirstOrDefault(job => job.State == RebuildJob.Failed);
             var state = rebuilding.Contains(model.Name) ? ProjectionStatus.Rebuilding
                 : fault is not null ? ProjectionStatus.Faulted
                 : ProjectionStatus.Running;
+            var last = involving.FirstOrDefault();
             return new ProjectionStatus(model.Name, model.Description, "inline", model.Version, state, fault?.Error,
                 highWaterMark, highWaterMark, new ProjectionLag(0, 0), last is null ? null : RebuildJobResource.Of(last));
         })];

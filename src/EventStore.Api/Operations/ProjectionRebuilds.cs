@@ -42,6 +42,9 @@ public sealed class ProjectionRebuilds(
     /// <summary>The advisory lock space of rebuilds ("EVST"); the second key is the projection's index in <see cref="ReadModels.All"/>.</summary>
     private const int LockClass = 0x45565354;
 
+    /// <summary>How many of the latest rebuilds the status looks at for each projection's last rebuild and fault.</summary>
+    private const int RecentJobs = 200;
+
     private static readonly JsonSerializerOptions ErrorJson = new(JsonSerializerDefaults.Web);
 
     /// <summary>Starts rebuilding <paramref name="models"/> (one workspace, or all) in the background, unless one of them is rebuilding.</summary>
@@ -74,48 +77,13 @@ public sealed class ProjectionRebuilds(
 
     public async Task<RebuildJob?> FindAsync(Guid id, CancellationToken cancellation)
     {
-        var jobs = await QueryAsync("where id = $1", cancellation, id);
+        var (jobs, _) = await QueryAsync("where id = $1", cancellation, id);
         return jobs.SingleOrDefault();
     }
 
-    /// <summary>The latest rebuild of each projection (by name).</summary>
-    public async Task<Dictionary<string, RebuildJob>> LatestAsync(CancellationToken cancellation)
-    {
-        var jobs = await QueryAsync("where id in (select distinct on (projection) id from " + Table + " order by projection, started_at desc)", cancellation);
-        return jobs.ToDictionary(j => j.Projection, StringComparer.Ordinal);
-    }
-
-    /// <summary>The latest failed rebuild of each projection that has not succeeded since.</summary>
-    public async Task<Dictionary<string, RebuildJob>> FaultedAsync(CancellationToken cancellation)
-    {
-        var jobs = await QueryAsync(
-            $"where state = '{RebuildJob.Failed}' and not exists (select 1 from {Table} later where later.projection = {Table}.projection " +
-            $"and later.state = '{RebuildJob.Succeeded}' and later.started_at > {Table}.started_at and later.workspace is null) " +
-            $"and id in (select distinct on (projection) id from {Table} where state = '{RebuildJob.Failed}' order by projection, started_at desc)", cancellation);
-        return jobs.ToDictionary(j => j.Projection, StringComparer.Ordinal);
-    }
-
-    /// <summary>The projections whose rebuild lock is held right now, on any node.</summary>
-    public async Task<HashSet<string>> RebuildingAsync(CancellationToken cancellation)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellation);
-        await using var command = new NpgsqlCommand("select objid::text::int from pg_locks where locktype = 'advisory' and classid::text::int = $1 and objsubid = 2 and granted " +
-            // pg_locks lists the locks of every database of the server.
-            "and database = (select oid from pg_database where datname = current_database())", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = LockClass });
-        var rebuilding = new HashSet<string>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellation);
-        while (await reader.ReadAsync(cancellation))
-        {
-            var index = reader.GetInt32(0);
-            if (index >= 0 && index < ReadModels.All.Count)
-            {
-                rebuilding.Add(ReadModels.All[index].Name);
-            }
-        }
-
-        return rebuilding;
-    }
+    /// <summary>The latest rebuilds (newest first), and the projections whose rebuild lock is held right now on any node.</summary>
+    public Task<(List<RebuildJob> Jobs, HashSet<string> Rebuilding)> RecentAsync(CancellationToken cancellation) =>
+        QueryAsync($"order by started_at desc limit {RecentJobs}", cancellation);
 
     private async Task<RebuildJob> RunAsync(RebuildJob job, IReadOnlyList<ReadModel> models, RebuildLock locks,
         IProgress<(ReadModel, RebuildProgress)>? progress, CancellationToken cancellation)
@@ -219,10 +187,10 @@ public sealed class ProjectionRebuilds(
     {
         try
         {
-            await RebuildRun.ExecuteAsync(locks.Connection, locks.Transaction,
+            await Sql.ExecuteAsync(locks.Connection, locks.Transaction,
                 $"update {Table} set state = $2, phase = $3, events_done = $4, events_total = $5, events_per_second = $6, finished_at = now(), error = $7::jsonb where id = $1",
                 CancellationToken.None, job.Id, state, last.Phase, last.Done, last.Total, last.PerSecond,
-                error is null ? DBNull.Value : JsonSerializer.Serialize(error, ErrorJson));
+                error is null ? null : JsonSerializer.Serialize(error, ErrorJson));
             await locks.Transaction.CommitAsync(CancellationToken.None);
         }
         catch (Exception exception)
@@ -243,10 +211,7 @@ public sealed class ProjectionRebuilds(
         var transaction = await connection.BeginTransactionAsync(cancellation);
         foreach (var model in models)
         {
-            await using var command = new NpgsqlCommand("select pg_try_advisory_xact_lock($1, $2)", connection, transaction);
-            command.Parameters.Add(new NpgsqlParameter { Value = LockClass });
-            command.Parameters.Add(new NpgsqlParameter { Value = ReadModels.All.ToList().IndexOf(model) });
-            if (await command.ExecuteScalarAsync(cancellation) is not true)
+            if (await Sql.ScalarAsync(connection, transaction, "select pg_try_advisory_xact_lock($1, $2)", cancellation, LockClass, ReadModels.IndexOf(model)) is not true)
             {
                 await new RebuildLock(connection, transaction).DisposeAsync();
                 return null;
@@ -261,13 +226,13 @@ public sealed class ProjectionRebuilds(
         var job = new RebuildJob(Guid.CreateVersion7(), string.Join(",", models.Select(m => m.Name)), workspace, RebuildJob.Running, "starting",
             0, 0, 0, null, DateTimeOffset.UtcNow, null, null, origin);
         await ExecuteAsync($"insert into {Table} (id, projection, workspace, state, phase, events_done, events_total, events_per_second, started_at, origin) " +
-            "values ($1, $2, $3, $4, $5, 0, 0, 0, now(), $6)", cancellation, job.Id, job.Projection, (object?)workspace ?? DBNull.Value, job.State, job.Phase, origin);
+            "values ($1, $2, $3, $4, $5, 0, 0, 0, now(), $6)", cancellation, job.Id, job.Projection, workspace, job.State, job.Phase, origin);
         return job;
     }
 
     private async Task<RebuildJob?> RunningAsync(IReadOnlyList<ReadModel> models, CancellationToken cancellation)
     {
-        var jobs = await QueryAsync($"where state = '{RebuildJob.Running}' order by started_at desc", cancellation);
+        var (jobs, _) = await QueryAsync($"where state = '{RebuildJob.Running}' order by started_at desc", cancellation);
         return jobs.FirstOrDefault(j => j.State == RebuildJob.Running && j.Projection.Split(',').Intersect(models.Select(m => m.Name)).Any());
     }
 
@@ -275,45 +240,42 @@ public sealed class ProjectionRebuilds(
     private static RebuildJob Placeholder(IReadOnlyList<ReadModel> models, string? workspace) =>
         new(Guid.Empty, string.Join(",", models.Select(m => m.Name)), workspace, RebuildJob.Running, "unknown", 0, 0, 0, null, DateTimeOffset.UtcNow, null, null, "unknown");
 
-    private async Task<List<RebuildJob>> QueryAsync(string where, CancellationToken cancellation, params object[] parameters)
+    /// <summary>Jobs, a running one without its lock shown as interrupted; and which projections are rebuilding.</summary>
+    private async Task<(List<RebuildJob> Jobs, HashSet<string> Rebuilding)> QueryAsync(string tail, CancellationToken cancellation, params object[] parameters)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
-        var rebuilding = await RebuildingAsync(cancellation);
-        await using var command = new NpgsqlCommand(
+        var locked = await Sql.ListAsync(connection, null,
+            "select objid::text::int from pg_locks where locktype = 'advisory' and classid::text::int = $1 and objsubid = 2 and granted " +
+            // pg_locks lists the locks of every database of the server.
+            "and database = (select oid from pg_database where datname = current_database())",
+            reader => reader.GetInt32(0), cancellation, LockClass);
+        var rebuilding = locked.Where(index => index >= 0 && index < ReadModels.All.Count).Select(index => ReadModels.All[index].Name).ToHashSet(StringComparer.Ordinal);
+        var jobs = await Sql.ListAsync(connection, null,
             "select id, projection, workspace, state, phase, events_done, events_total, events_per_second, started_at, finished_at, error::text, origin " +
-            $"from {Table} {where}", connection);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
-        }
-
-        var jobs = new List<RebuildJob>();
-        await using var reader = await command.ExecuteReaderAsync(cancellation);
-        while (await reader.ReadAsync(cancellation))
-        {
-            var projection = reader.GetString(1);
-            var state = reader.GetString(3);
-            if (state == RebuildJob.Running && !projection.Split(',').Any(rebuilding.Contains))
+            $"from {Table} {tail}",
+            reader =>
             {
-                state = RebuildJob.Interrupted;
-            }
+                var projection = reader.GetString(1);
+                var state = reader.GetString(3);
+                if (state == RebuildJob.Running && !projection.Split(',').Any(rebuilding.Contains))
+                {
+                    state = RebuildJob.Interrupted;
+                }
 
-            var done = reader.GetInt64(5);
-            var total = reader.GetInt64(6);
-            var rate = reader.GetDouble(7);
-            jobs.Add(new RebuildJob(reader.GetGuid(0), projection, reader.IsDBNull(2) ? null : reader.GetString(2), state, reader.GetString(4),
-                done, total, rate, state == RebuildJob.Running ? new RebuildProgress("", done, total, rate).EtaSeconds : null,
-                reader.GetFieldValue<DateTimeOffset>(8), reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9),
-                reader.IsDBNull(10) ? null : JsonSerializer.Deserialize<RebuildError>(reader.GetString(10), ErrorJson), reader.GetString(11)));
-        }
-
-        return jobs;
+                var (done, total, rate) = (reader.GetInt64(5), reader.GetInt64(6), reader.GetDouble(7));
+                return new RebuildJob(reader.GetGuid(0), projection, reader.IsDBNull(2) ? null : reader.GetString(2), state, reader.GetString(4),
+                    done, total, rate, state == RebuildJob.Running ? new RebuildProgress("", done, total, rate).EtaSeconds : null,
+                    reader.GetFieldValue<DateTimeOffset>(8), reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9),
+                    reader.IsDBNull(10) ? null : JsonSerializer.Deserialize<RebuildError>(reader.GetString(10), ErrorJson), reader.GetString(11));
+            },
+            cancellation, parameters);
+        return (jobs, rebuilding);
     }
 
-    private async Task ExecuteAsync(string sql, CancellationToken cancellation, params object[] parameters)
+    private async Task ExecuteAsync(string sql, CancellationToken cancellation, params object?[] parameters)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
-        await RebuildRun.ExecuteAsync(connection, null, sql, cancellation, parameters);
+        await Sql.ExecuteAsync(connection, null, sql, cancellation, parameters);
     }
 
     /// <summary>The job table, registered with Marten's schema objects so start-up and <c>db-apply</c> create it.</summary>
@@ -332,7 +294,8 @@ public sealed class ProjectionRebuilds(
         table.AddColumn<DateTimeOffset>("finished_at");
         table.AddColumn("error", "jsonb");
         table.AddColumn<string>("origin").NotNull();
-        table.Indexes.Add(new IndexDefinition("ix_projection_rebuilds_by_projection") { Columns = ["projection", "started_at"] });
+        // The status reads the latest rebuilds.
+        table.Indexes.Add(new IndexDefinition("ix_projection_rebuilds_by_start") { Columns = ["started_at"] });
         return table;
     }
 

@@ -62,6 +62,9 @@ public static class ReadModels
     ];
 
     public static ReadModel? Named(string name) => All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The model's place in <see cref="All"/>: the second key of its rebuild lock.</summary>
+    public static int IndexOf(ReadModel model) => All.ToList().IndexOf(model);
 }
 
 /// <summary>
@@ -168,7 +171,7 @@ public sealed class TableReadModel(string name, string description, string table
                 await using var connection = await run.DataSource.OpenConnectionAsync(CancellationToken.None);
                 foreach (var model in models)
                 {
-                    await RebuildRun.ExecuteAsync(connection, null, $"drop table if exists {model.Shadow}", CancellationToken.None);
+                    await Sql.ExecuteAsync(connection, null, $"drop table if exists {model.Shadow}", CancellationToken.None);
                 }
             }
             catch (Exception cleanup) when (cleanup is NpgsqlException or TimeoutException)
@@ -184,15 +187,14 @@ public sealed class TableReadModel(string name, string description, string table
     private async Task<Marten.Events.Projections.IProjection> PrepareCopyAsync(RebuildRun run, CancellationToken cancellation)
     {
         await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
-        await RebuildRun.ExecuteAsync(connection, null, $"drop table if exists {Shadow}", cancellation);
+        await Sql.ExecuteAsync(connection, null, $"drop table if exists {Shadow}", cancellation);
         // Only the primary key while the copy is filled (upserts need it); the other indexes are built once at the
         // end, which is several times faster than keeping them up to date row by row.
-        await RebuildRun.ExecuteAsync(connection, null, $"create table {Shadow} (like {Live} including all excluding indexes)", cancellation);
-        var primaryKey = (string)(await RebuildRun.ScalarAsync(connection, null,
+        await Sql.ExecuteAsync(connection, null, $"create table {Shadow} (like {Live} including all excluding indexes)", cancellation);
+        var primaryKey = (string)(await Sql.ScalarAsync(connection, null,
             "select pg_get_constraintdef(oid) from pg_constraint where conrelid = $1::regclass and contype = 'p'", cancellation, Live))!;
-        await RebuildRun.ExecuteAsync(connection, null, $"alter table {Shadow} add {primaryKey}", cancellation);
-        var sequence = await RebuildRun.ScalarAsync(connection, null, "select s.oid::regclass::text from pg_depend d join pg_class s on s.oid = d.objid and s.relkind = 'S' " +
-            "where d.refobjid = $1::regclass and d.deptype = 'a'", cancellation, Live) as string;
+        await Sql.ExecuteAsync(connection, null, $"alter table {Shadow} add {primaryKey}", cancellation);
+        var sequence = (await OwnedSequencesAsync(connection, null, Live, cancellation)).Select(owned => owned.Sequence).FirstOrDefault();
         return projectionInto(Shadow, Live, sequence);
     }
 
@@ -205,29 +207,14 @@ public sealed class TableReadModel(string name, string description, string table
         }
 
         await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
-        var definitions = new List<(string Name, string Definition)>();
-        await using (var command = new NpgsqlCommand(
-            "select c.relname, pg_get_indexdef(i.indexrelid) from pg_index i join pg_class c on c.oid = i.indexrelid where i.indrelid = $1::regclass and not i.indisprimary",
-            connection))
+        var indexes = await IndexesAsync(connection, null, Live, cancellation);
+        await Sql.ExecuteAsync(connection, null, "set maintenance_work_mem = '256MB'", cancellation);
+        foreach (var index in indexes.Where(i => !i.Primary))
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = Live });
-            await using var reader = await command.ExecuteReaderAsync(cancellation);
-            while (await reader.ReadAsync(cancellation))
-            {
-                definitions.Add((reader.GetString(0), reader.GetString(1)));
-            }
-        }
-
-        await RebuildRun.ExecuteAsync(connection, null, "set maintenance_work_mem = '256MB'", cancellation);
-        foreach (var (name, definition) in definitions)
-        {
-            // "CREATE INDEX ix_name ON eventstore.table USING btree (...)": the same index, on the copy, under a name of its own.
-            var on = definition.IndexOf(" ON ", StringComparison.Ordinal);
-            var shape = definition[definition.IndexOf(" USING ", on, StringComparison.Ordinal)..];
-            var unique = definition.StartsWith("CREATE UNIQUE", StringComparison.Ordinal) ? "unique " : "";
+            // The same index on the copy, under a name of its own until the switch.
             await run.WithRetriesAsync($"indexing {table}", async () =>
             {
-                await RebuildRun.ExecuteAsync(connection, null, $"create {unique}index if not exists {name}_rebuild on {Shadow}{shape}", cancellation);
+                await Sql.ExecuteAsync(connection, null, $"create {(index.Unique ? "unique " : "")}index if not exists {index.Name}_rebuild on {Shadow}{index.Using}", cancellation);
                 return true;
             }, cancellation);
         }
@@ -239,7 +226,7 @@ public sealed class TableReadModel(string name, string description, string table
         if (erasedSinceMark)
         {
             // A user erased while the copy was filled may have left rows in it: keep only rows of timelines that exist.
-            await RebuildRun.ExecuteAsync(connection, transaction,
+            await Sql.ExecuteAsync(connection, transaction,
                 $"delete from {Shadow} r where not exists (select 1 from {EventLog.Streams} s where s.tenant_id = r.tenant_id and s.id = r.timeline_id)", cancellation);
         }
 
@@ -249,9 +236,9 @@ public sealed class TableReadModel(string name, string description, string table
         }
         else
         {
-            await RebuildRun.ExecuteAsync(connection, transaction, $"delete from {Live} where tenant_id = $1", cancellation, run.Workspace);
-            await RebuildRun.ExecuteAsync(connection, transaction, $"insert into {Live} select * from {Shadow}", cancellation);
-            await RebuildRun.ExecuteAsync(connection, transaction, $"drop table {Shadow}", cancellation);
+            await Sql.ExecuteAsync(connection, transaction, $"delete from {Live} where tenant_id = $1", cancellation, run.Workspace);
+            await Sql.ExecuteAsync(connection, transaction, $"insert into {Live} select * from {Shadow}", cancellation);
+            await Sql.ExecuteAsync(connection, transaction, $"drop table {Shadow}", cancellation);
         }
     }
 
@@ -261,58 +248,47 @@ public sealed class TableReadModel(string name, string description, string table
     /// </summary>
     private async Task SwapAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellation)
     {
-        var liveIndexes = await IndexesAsync(connection, transaction, Live, cancellation);
-        var shadowIndexes = await IndexesAsync(connection, transaction, Shadow, cancellation);
-        await using (var command = new NpgsqlCommand(
+        var liveNames = (await IndexesAsync(connection, transaction, Live, cancellation)).ToDictionary(i => i.Shape, i => i.Name, StringComparer.Ordinal);
+        var copyIndexes = await IndexesAsync(connection, transaction, Shadow, cancellation);
+        foreach (var (sequence, column) in await OwnedSequencesAsync(connection, transaction, Live, cancellation))
+        {
+            await Sql.ExecuteAsync(connection, transaction, $"alter sequence {sequence} owned by {Shadow}.{column}", cancellation);
+        }
+
+        await Sql.ExecuteAsync(connection, transaction, $"drop table {Live}", cancellation);
+        await Sql.ExecuteAsync(connection, transaction, $"alter table {Shadow} rename to {table}", cancellation);
+        foreach (var index in copyIndexes)
+        {
+            if (liveNames.TryGetValue(index.Shape, out var liveName) && liveName != index.Name)
+            {
+                await Sql.ExecuteAsync(connection, transaction, $"alter index {Schema}.{index.Name} rename to {liveName}", cancellation);
+            }
+        }
+    }
+
+    /// <summary>One index of a table: its name, and its shape ("USING btree (tenant_id, event_id)"), which names do not change.</summary>
+    private sealed record TableIndex(string Name, bool Primary, bool Unique, string Using)
+    {
+        public string Shape => (Unique ? "UNIQUE " : "") + Using;
+    }
+
+    private static Task<List<TableIndex>> IndexesAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string table, CancellationToken cancellation) =>
+        Sql.ListAsync(connection, transaction,
+            "select c.relname, i.indisprimary, i.indisunique, pg_get_indexdef(i.indexrelid) from pg_index i join pg_class c on c.oid = i.indexrelid where i.indrelid = $1::regclass",
+            reader =>
+            {
+                // "CREATE [UNIQUE] INDEX name ON schema.table USING btree (...)"
+                var definition = reader.GetString(3);
+                return new TableIndex(reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2), definition[definition.IndexOf(" USING ", StringComparison.Ordinal)..]);
+            },
+            cancellation, table);
+
+    /// <summary>The sequences a table's columns own (a <c>bigserial</c>'s), with their column.</summary>
+    private static Task<List<(string Sequence, string Column)>> OwnedSequencesAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string table, CancellationToken cancellation) =>
+        Sql.ListAsync(connection, transaction,
             "select s.oid::regclass::text, a.attname from pg_depend d join pg_class s on s.oid = d.objid and s.relkind = 'S' " +
             "join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid where d.refobjid = $1::regclass and d.deptype = 'a'",
-            connection, transaction))
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = Live });
-            var owned = new List<(string Sequence, string Column)>();
-            await using (var reader = await command.ExecuteReaderAsync(cancellation))
-            {
-                while (await reader.ReadAsync(cancellation))
-                {
-                    owned.Add((reader.GetString(0), reader.GetString(1)));
-                }
-            }
-
-            foreach (var (sequence, column) in owned)
-            {
-                await RebuildRun.ExecuteAsync(connection, transaction, $"alter sequence {sequence} owned by {Shadow}.{column}", cancellation);
-            }
-        }
-
-        await RebuildRun.ExecuteAsync(connection, transaction, $"drop table {Live}", cancellation);
-        await RebuildRun.ExecuteAsync(connection, transaction, $"alter table {Shadow} rename to {table}", cancellation);
-        foreach (var (shape, shadowName) in shadowIndexes)
-        {
-            if (liveIndexes.TryGetValue(shape, out var liveName) && liveName != shadowName)
-            {
-                await RebuildRun.ExecuteAsync(connection, transaction, $"alter index {Schema}.{shadowName} rename to {liveName}", cancellation);
-            }
-        }
-    }
-
-    /// <summary>Index name by shape ("UNIQUE USING btree (tenant_id, event_id)"), the shape independent of names.</summary>
-    private static async Task<Dictionary<string, string>> IndexesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string table, CancellationToken cancellation)
-    {
-        await using var command = new NpgsqlCommand(
-            "select c.relname, i.indisunique, pg_get_indexdef(i.indexrelid) from pg_index i join pg_class c on c.oid = i.indexrelid where i.indrelid = $1::regclass",
-            connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter { Value = table });
-        var indexes = new Dictionary<string, string>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellation);
-        while (await reader.ReadAsync(cancellation))
-        {
-            var definition = reader.GetString(2);
-            var shape = (reader.GetBoolean(1) ? "UNIQUE " : "") + definition[definition.IndexOf(" USING ", StringComparison.Ordinal)..];
-            indexes[shape] = reader.GetString(0);
-        }
-
-        return indexes;
-    }
+            reader => (reader.GetString(0), reader.GetString(1)), cancellation, table);
 }
 
 /// <summary>
@@ -335,9 +311,9 @@ public sealed class SnapshotReadModel<T>(string name, string description, string
         long total, done = 0;
         await using (var connection = await run.DataSource.OpenConnectionAsync(cancellation))
         {
-            total = (long)(await RebuildRun.ScalarAsync(connection, null,
+            total = (long)(await Sql.ScalarAsync(connection, null,
                 $"select count(*) from {EventLog.Streams} where type = $1 and ($2::varchar is null or tenant_id = $2)", cancellation,
-                streamType, (object?)run.Workspace ?? DBNull.Value) ?? 0L);
+                streamType, run.Workspace) ?? 0L);
         }
 
         run.Report("replaying", 0, total);
@@ -348,22 +324,11 @@ public sealed class SnapshotReadModel<T>(string name, string description, string
             {
                 await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
                 await using var transaction = await connection.BeginTransactionAsync(cancellation);
-                var streams = new List<(string Tenant, string Id, long Version)>();
-                await using (var command = new NpgsqlCommand(
+                var streams = await Sql.ListAsync(connection, transaction,
                     $"select tenant_id, id, version from {EventLog.Streams} where type = $1 and ($2::varchar is null or tenant_id = $2) " +
-                    "and (tenant_id, id) > ($3, $4) order by tenant_id, id limit $5 for update", connection, transaction))
-                {
-                    command.Parameters.Add(new NpgsqlParameter { Value = streamType });
-                    command.Parameters.Add(new NpgsqlParameter { Value = (object?)run.Workspace ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
-                    command.Parameters.Add(new NpgsqlParameter { Value = after.Tenant });
-                    command.Parameters.Add(new NpgsqlParameter { Value = after.Id });
-                    command.Parameters.Add(new NpgsqlParameter { Value = Math.Max(1, run.Options.PageSize / 10) });
-                    await using var reader = await command.ExecuteReaderAsync(cancellation);
-                    while (await reader.ReadAsync(cancellation))
-                    {
-                        streams.Add((reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? 0 : reader.GetInt64(2)));
-                    }
-                }
+                    "and (tenant_id, id) > ($3, $4) order by tenant_id, id limit $5 for update",
+                    reader => (Tenant: reader.GetString(0), Id: reader.GetString(1), Version: reader.IsDBNull(2) ? 0 : reader.GetInt64(2)),
+                    cancellation, streamType, run.Workspace, after.Tenant, after.Id, Math.Max(1, run.Options.PageSize / 10));
 
                 foreach (var workspace in streams.GroupBy(s => s.Tenant))
                 {
@@ -376,7 +341,7 @@ public sealed class SnapshotReadModel<T>(string name, string description, string
                     }
 
                     var kept = workspace.Where(s => documents[s.Id] is not null).ToList();
-                    await RebuildRun.ExecuteAsync(connection, transaction,
+                    await Sql.ExecuteAsync(connection, transaction,
                         $"insert into {Documents} (tenant_id, id, data, mt_dotnet_type, mt_version, mt_last_modified) " +
                         "select $1, d.id, d.data::jsonb, $2, d.version, transaction_timestamp() from unnest($3::varchar[], $4::text[], $5::bigint[]) as d(id, data, version) " +
                         "on conflict (tenant_id, id) do update set data = excluded.data, mt_dotnet_type = excluded.mt_dotnet_type, " +
@@ -386,7 +351,7 @@ public sealed class SnapshotReadModel<T>(string name, string description, string
                     var dropped = ids.Where(id => documents[id] is null).ToArray();
                     if (dropped.Length > 0)
                     {
-                        await RebuildRun.ExecuteAsync(connection, transaction, $"delete from {Documents} where tenant_id = $1 and id = any($2)", cancellation, workspace.Key, dropped);
+                        await Sql.ExecuteAsync(connection, transaction, $"delete from {Documents} where tenant_id = $1 and id = any($2)", cancellation, workspace.Key, dropped);
                     }
                 }
 
@@ -407,9 +372,9 @@ public sealed class SnapshotReadModel<T>(string name, string description, string
         // Documents whose stream no longer exists (a user erased) have nothing to be rebuilt from.
         await using (var connection = await run.DataSource.OpenConnectionAsync(cancellation))
         {
-            await RebuildRun.ExecuteAsync(connection, null,
+            await Sql.ExecuteAsync(connection, null,
                 $"delete from {Documents} d where ($1::varchar is null or d.tenant_id = $1) and not exists " +
-                $"(select 1 from {EventLog.Streams} s where s.tenant_id = d.tenant_id and s.id = d.id)", cancellation, (object?)run.Workspace ?? DBNull.Value);
+                $"(select 1 from {EventLog.Streams} s where s.tenant_id = d.tenant_id and s.id = d.id)", cancellation, run.Workspace);
         }
 
         run.Report("switched", done, Math.Max(done, total));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using EventStore.Api.Persistence;
 using EventStore.Domain.Privacy;
 using JasperFx.Events;
 using Marten;
@@ -57,8 +58,8 @@ public sealed class RebuildRun(IDocumentStore store, NpgsqlDataSource dataSource
     /// </summary>
     public async Task HoldWritersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellation)
     {
-        await ExecuteAsync(connection, transaction, $"set local lock_timeout = '{Options.WriterLockTimeoutSeconds}s'", cancellation);
-        await ExecuteAsync(connection, transaction, $"lock table {EventLog.Events} in exclusive mode", cancellation);
+        await Sql.ExecuteAsync(connection, transaction, $"set local lock_timeout = '{Options.WriterLockTimeoutSeconds}s'", cancellation);
+        await Sql.ExecuteAsync(connection, transaction, $"lock table {EventLog.Events} in exclusive mode", cancellation);
     }
 
     /// <summary>
@@ -71,34 +72,23 @@ public sealed class RebuildRun(IDocumentStore store, NpgsqlDataSource dataSource
         await using var connection = await DataSource.OpenConnectionAsync(cancellation);
         await using var transaction = await connection.BeginTransactionAsync(cancellation);
         await HoldWritersAsync(connection, transaction, cancellation);
-        var mark = (long)(await ScalarAsync(connection, transaction, $"select coalesce(max(seq_id), 0) from {EventLog.Events}", cancellation) ?? 0L);
-        var late = new List<long>();
-        await using (var command = new NpgsqlCommand(
+        var mark = (long)(await Sql.ScalarAsync(connection, transaction, $"select coalesce(max(seq_id), 0) from {EventLog.Events}", cancellation) ?? 0L);
+        var gaps = await Sql.ListAsync(connection, transaction,
             $"select prev + 1, seq_id - 1 from (select seq_id, lag(seq_id, 1, $1) over (order by seq_id) as prev " +
-            $"from {EventLog.Events} where seq_id > $1) gaps where seq_id > prev + 1", connection, transaction))
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = Math.Max(0, mark - LateWindow) });
-            await using var reader = await command.ExecuteReaderAsync(cancellation);
-            while (await reader.ReadAsync(cancellation))
-            {
-                for (var sequence = reader.GetInt64(0); sequence <= reader.GetInt64(1); sequence++)
-                {
-                    late.Add(sequence);
-                }
-            }
-        }
-
+            $"from {EventLog.Events} where seq_id > $1) gaps where seq_id > prev + 1",
+            reader => (From: reader.GetInt64(0), To: reader.GetInt64(1)), cancellation, Math.Max(0, mark - LateWindow));
+        var late = gaps.SelectMany(gap => Enumerable.Range(0, (int)(gap.To - gap.From + 1)).Select(i => gap.From + i)).ToArray();
         await transaction.CommitAsync(cancellation);
-        return new LogMark(mark, [.. late]);
+        return new LogMark(mark, late);
     }
 
     /// <summary>How many events of the filter lie at or below the mark (the total a progress report counts towards).</summary>
     public async Task<long> CountAsync(EventFilter filter, LogMark mark, CancellationToken cancellation)
     {
         await using var connection = await DataSource.OpenConnectionAsync(cancellation);
-        var sql = $"select count(*) from {EventLog.Events} where seq_id <= $1 and type = any($2)" + (filter.Workspace is null ? "" : " and tenant_id = $3");
-        object[] parameters = filter.Workspace is null ? [mark.Sequence, filter.TypeNames] : [mark.Sequence, filter.TypeNames, filter.Workspace];
-        return (long)(await ScalarAsync(connection, null, sql, cancellation, parameters) ?? 0L);
+        return (long)(await Sql.ScalarAsync(connection, null,
+            $"select count(*) from {EventLog.Events} where seq_id <= $1 and type = any($2) and ($3::varchar is null or tenant_id = $3)",
+            cancellation, mark.Sequence, filter.TypeNames, filter.Workspace) ?? 0L);
     }
 
     /// <summary>
@@ -207,7 +197,7 @@ public sealed class RebuildRun(IDocumentStore store, NpgsqlDataSource dataSource
 
     /// <summary>Whether a user was erased after the mark (their events may already be in a rebuilt copy).</summary>
     public async Task<bool> ErasedSinceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, LogMark mark, CancellationToken cancellation) =>
-        await ScalarAsync(connection, transaction,
+        await Sql.ScalarAsync(connection, transaction,
             $"select exists (select 1 from {EventLog.Events} where seq_id > $1 and type = $2)", cancellation,
             mark.Sequence, typeof(UserErased).GetEventTypeName()) is true;
 
@@ -257,29 +247,6 @@ public sealed class RebuildRun(IDocumentStore store, NpgsqlDataSource dataSource
             await own.CommitAsync(cancellation);
             await own.DisposeAsync();
         }
-    }
-
-    public static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellation, params object[] parameters)
-    {
-        await using var command = new NpgsqlCommand(sql, connection, transaction);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
-        }
-
-        await command.ExecuteNonQueryAsync(cancellation);
-    }
-
-    public static async Task<object?> ScalarAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellation, params object[] parameters)
-    {
-        await using var command = new NpgsqlCommand(sql, connection, transaction);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
-        }
-
-        var value = await command.ExecuteScalarAsync(cancellation);
-        return value is DBNull ? null : value;
     }
 }
 

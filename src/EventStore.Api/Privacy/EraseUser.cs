@@ -87,7 +87,7 @@ public static class UserErasure
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellation);
         // Like an append, take the event log's writer lock first: an online rebuild (ADR 0011) holds writers off with
         // it before it touches the read-model tables, so taking it late could deadlock with the rebuild's switch.
-        await ExecuteAsync(connection, transaction, $"lock table {Schema}.mt_events in row exclusive mode", cancellation);
+        await Sql.ExecuteAsync(connection, transaction, $"lock table {Schema}.mt_events in row exclusive mode", cancellation);
 
         if (await FindAsync(connection, transaction, workspace, who, cancellation) is not { } timelineId)
         {
@@ -96,7 +96,7 @@ public static class UserErasure
 
         // Lock order: the stream row first, then the snapshot (see ADR 0010). An append holding the stream row
         // finishes first and its events are erased with the rest; one that comes later finds no timeline.
-        await ExecuteAsync(connection, transaction, $"select 1 from {Schema}.mt_streams where tenant_id = $1 and id = $2 for update", cancellation, workspace, timelineId);
+        await Sql.ExecuteAsync(connection, transaction, $"select 1 from {Schema}.mt_streams where tenant_id = $1 and id = $2 for update", cancellation, workspace, timelineId);
         if (await LockSnapshotAsync(connection, transaction, workspace, timelineId, cancellation) is not { } locked)
         {
             // Erased by a concurrent request while this one waited.
@@ -111,12 +111,12 @@ public static class UserErasure
 
         var tracked = EventTypeName<EventTracked>();
         var imported = EventTypeName<EventSummaryImported>();
-        var removed = await ScalarAsync(connection, transaction,
-            $"select count(*) from {Schema}.mt_events where tenant_id = $1 and stream_id = $2 and type = $3", cancellation, workspace, timelineId, tracked);
+        var removed = Convert.ToInt64(await Sql.ScalarAsync(connection, transaction,
+            $"select count(*) from {Schema}.mt_events where tenant_id = $1 and stream_id = $2 and type = $3", cancellation, workspace, timelineId, tracked), CultureInfo.InvariantCulture);
 
         // Occurrence keys (ADR 0004) are rebuilt from the events they were written with, so each is deleted by its
         // primary key: "{timeline}|{name}|{created_at}" and "summary|{timeline}|{name}|{count}|{first}|{last}".
-        await ExecuteAsync(connection, transaction,
+        await Sql.ExecuteAsync(connection, transaction,
             $"delete from {Occurrences} o using (" +
             $"select $2 || '|' || (e.data ->> 'Name') || '|' || (e.data ->> 'CreatedAt') as id from {Schema}.mt_events e where e.tenant_id = $1 and e.stream_id = $2 and e.type = $3 " +
             "union all " +
@@ -124,11 +124,11 @@ public static class UserErasure
             $"from {Schema}.mt_events e where e.tenant_id = $1 and e.stream_id = $2 and e.type = $4" +
             ") k where o.tenant_id = $1 and o.id = k.id",
             cancellation, workspace, timelineId, tracked, imported);
-        await ExecuteAsync(connection, transaction, $"delete from {TimelineProjection.Table.QualifiedName} where tenant_id = $1 and timeline_id = $2", cancellation, workspace, timelineId);
-        await ExecuteAsync(connection, transaction, $"delete from {EventStatsProjection.Table.QualifiedName} where tenant_id = $1 and timeline_id = $2", cancellation, workspace, timelineId);
-        await ExecuteAsync(connection, transaction, $"delete from {Schema}.mt_events where tenant_id = $1 and stream_id = $2", cancellation, workspace, timelineId);
-        await ExecuteAsync(connection, transaction, $"delete from {Schema}.mt_streams where tenant_id = $1 and id = $2", cancellation, workspace, timelineId);
-        await ExecuteAsync(connection, transaction, $"delete from {Timelines} where tenant_id = $1 and id = $2", cancellation, workspace, timelineId);
+        await Sql.ExecuteAsync(connection, transaction, $"delete from {TimelineProjection.Table.QualifiedName} where tenant_id = $1 and timeline_id = $2", cancellation, workspace, timelineId);
+        await Sql.ExecuteAsync(connection, transaction, $"delete from {EventStatsProjection.Table.QualifiedName} where tenant_id = $1 and timeline_id = $2", cancellation, workspace, timelineId);
+        await Sql.ExecuteAsync(connection, transaction, $"delete from {Schema}.mt_events where tenant_id = $1 and stream_id = $2", cancellation, workspace, timelineId);
+        await Sql.ExecuteAsync(connection, transaction, $"delete from {Schema}.mt_streams where tenant_id = $1 and id = $2", cancellation, workspace, timelineId);
+        await Sql.ExecuteAsync(connection, transaction, $"delete from {Timelines} where tenant_id = $1 and id = $2", cancellation, workspace, timelineId);
 
         // The audit record, through Marten on the same transaction (Marten does not commit it: we do).
         var options = Marten.Services.SessionOptions.ForTransaction(transaction, shouldAutoCommit: false);
@@ -173,28 +173,6 @@ public static class UserErasure
 
     /// <summary>The <c>mt_events.type</c> of an event (Marten's default naming, which this store uses).</summary>
     private static string EventTypeName<T>() => typeof(T).GetEventTypeName();
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellation, params object[] parameters)
-    {
-        await using var command = new NpgsqlCommand(sql, connection, transaction);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.AddWithValue(parameter);
-        }
-
-        await command.ExecuteNonQueryAsync(cancellation);
-    }
-
-    private static async Task<long> ScalarAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellation, params object[] parameters)
-    {
-        await using var command = new NpgsqlCommand(sql, connection, transaction);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.AddWithValue(parameter);
-        }
-
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellation), CultureInfo.InvariantCulture);
-    }
 }
 
 /// <summary>
