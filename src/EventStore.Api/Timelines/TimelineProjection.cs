@@ -49,6 +49,13 @@ public sealed class TimelineProjection : IProjection
 
     public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
+        Queue(operations, events);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Queues the rows of the tracked events among <paramref name="events"/>, in one statement.</summary>
+    public void Queue(IDocumentOperations operations, IReadOnlyList<IEvent> events)
+    {
         var tracked = events.Where(e => e.Data is EventTracked).ToList();
         if (tracked.Count > 0)
         {
@@ -60,8 +67,6 @@ public sealed class TimelineProjection : IProjection
                 tracked.Select(e => ((EventTracked)e.Data).CreatedAt).ToArray(),
                 tracked.Select(e => WireMetadata(((EventTracked)e.Data).Metadata)).ToArray());
         }
-
-        return Task.CompletedTask;
     }
 
     /// <summary>The table, registered with Marten's schema objects so start-up and <c>db-apply</c> create and migrate it.</summary>

@@ -146,6 +146,7 @@ public static class TrackingBatch
 
     private static void Stage(IDocumentSession session, BatchState state, IEventStream<EventNameCatalog>? catalogWriter)
     {
+        var plain = new List<(string Timeline, IReadOnlyList<EventTracked> Events)>();
         foreach (var (id, events) in state.Pending)
         {
             if (!state.Existing(id))
@@ -160,12 +161,14 @@ public static class TrackingBatch
             {
                 // Plain tracking changes no state the rules read: no version check, so concurrent writers of
                 // one user never conflict; the occurrence keys below keep every event unique.
-                session.Events.Append(id, events);
+                plain.Add((id, [.. events.Cast<EventTracked>()]));
             }
         }
 
         // A timeline erased since it was read must not get its stream back (ADR 0010): fail, and decide again.
+        // Queued before the plain appends, so that an erased stream fails as a conflict, not as a missing row.
         ErasedTimelineGuard.Require(session, state.Pending.Keys.Where(state.Existing));
+        TrackedEventAppends.Queue(session, plain);
 
         OccurrenceKeys.Record(session, state.NewKeys);
 
