@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EventStore.Api.Persistence;
 using JasperFx.Events;
 using Marten;
@@ -46,6 +47,46 @@ public sealed class EventLog(IDocumentStore store)
         ReadAsync(connection, transaction, filter with { Workspace = workspace },
             "stream_id = any($1)", [streams], "order by stream_id, version", cancellation);
 
+    /// <summary>
+    /// Every stream of a type that has events the filter takes, with those events in stream order and the stream's
+    /// version as of the same snapshot (so a caller can tell whether the stream moved on since), streamed from one
+    /// scan of the log in stream order.
+    /// </summary>
+    public async IAsyncEnumerable<StreamEvents> ScanStreamsAsync(NpgsqlConnection connection, EventFilter filter, string streamType,
+        [EnumeratorCancellation] CancellationToken cancellation)
+    {
+        var columns = string.Join(", ", Columns.Split(", ").Select(c => "e." + c));
+        await using var command = new NpgsqlCommand(
+            $"select {columns}, s.version from {Events} e join {Streams} s on s.tenant_id = e.tenant_id and s.id = e.stream_id " +
+            "where e.type = any($1) and s.type = $2 and ($3::varchar is null or e.tenant_id = $3) order by e.tenant_id, e.stream_id, e.version",
+            connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = filter.TypeNames });
+        command.Parameters.Add(new NpgsqlParameter { Value = streamType });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)filter.Workspace ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        StreamEvents? current = null;
+        while (await reader.ReadAsync(cancellation))
+        {
+            var @event = Read(reader, filter);
+            if (current is null || current.Workspace != @event.TenantId || current.Stream != @event.StreamKey)
+            {
+                if (current is not null)
+                {
+                    yield return current;
+                }
+
+                current = new StreamEvents(@event.TenantId, @event.StreamKey!, reader.GetInt64(8), []);
+            }
+
+            current.Events.Add(@event);
+        }
+
+        if (current is not null)
+        {
+            yield return current;
+        }
+    }
+
     private Task<List<IEvent>> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, EventFilter filter,
         string condition, object[] parameters, string tail, CancellationToken cancellation)
     {
@@ -90,6 +131,9 @@ public sealed class EventLog(IDocumentStore store)
         return @event;
     }
 }
+
+/// <summary>The events of one stream a scan found, and the stream's version when it was scanned.</summary>
+public sealed record StreamEvents(string Workspace, string Stream, long Version, List<IEvent> Events);
 
 /// <summary>Which events a projection reads: its event types, optionally one workspace only.</summary>
 public sealed record EventFilter(IReadOnlyDictionary<string, Type> Types, string? Workspace)

@@ -55,10 +55,10 @@ public static class ReadModels
             }),
         new TableReadModel(TimelineProjection.ProjectionName, "Every tracked event of each user, for timelines (GET /events)",
             TimelineProjection.Table.Name, [typeof(EventTracked)],
-            (shadow, live, sequence) => TimelineProjection.RebuildingInto(shadow, live, sequence!)),
+            (shadow, live, sequence) => TimelineProjection.RebuildingInto(shadow, live, sequence!), keyedWhileFilled: false),
         new TableReadModel(EventStatsProjection.ProjectionName, "Count, first and last per user and event name, for summaries and segments",
             EventStatsProjection.Table.Name, [typeof(EventTracked), typeof(EventSummaryImported)],
-            (shadow, _, _) => new AccumulatedStats(new EventStatsProjection(shadow))),
+            (shadow, _, _) => new AccumulatedStats(new EventStatsProjection(shadow)), keyedWhileFilled: true),
     ];
 
     public static ReadModel? Named(string name) => All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
@@ -72,9 +72,13 @@ public static class ReadModels
 /// copy of the table is filled from the log up to a mark while the live table keeps serving reads and taking
 /// inline writes; then, with writers held for a moment, the events past the mark are applied to the copy and the
 /// copy replaces the live table (the whole table by rename; one workspace's rows by delete and copy).
+/// A copy whose projection only inserts (one row per event, each event read once) is filled without its primary
+/// key (<paramref name="keyedWhileFilled"/> false), which makes every insert several times cheaper; the key is
+/// built with the other indexes, and a row written twice (a page committed whose commit was reported lost, then
+/// retried) fails that step, so the rebuild fails and the live table stays as it was.
 /// </summary>
 public sealed class TableReadModel(string name, string description, string table, IReadOnlyList<Type> eventTypes,
-    Func<string, string, string?, Marten.Events.Projections.IProjection> projectionInto)
+    Func<string, string, string?, Marten.Events.Projections.IProjection> projectionInto, bool keyedWhileFilled)
     : ReadModel(name, description, eventTypes)
 {
     private const string Schema = EventStoreSchema.SchemaName;
@@ -140,9 +144,28 @@ public sealed class TableReadModel(string name, string description, string table
             var total = await run.CountAsync(filter, mark, cancellation);
             await run.ReplayToMarkAsync(filter, mark, total, "replaying", ApplyPage, AfterPage, cancellation);
             run.Report("indexing", total, total);
+            var indexing = new List<(string Table, string Statement)>();
             foreach (var model in models)
             {
-                await model.CompleteCopyAsync(run, cancellation);
+                indexing.AddRange(await model.CopyIndexesAsync(run, cancellation));
+            }
+
+            // Each index is built by one backend; building them side by side uses the database's other cores.
+            await Parallel.ForEachAsync(indexing, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, run.Options.Workers), CancellationToken = cancellation },
+                async (index, token) => await run.WithRetriesAsync($"indexing {index.Table}", async () =>
+                {
+                    await using var connection = await run.DataSource.OpenConnectionAsync(token);
+                    await Sql.ExecuteAsync(connection, null, "set maintenance_work_mem = '256MB'", token);
+                    await Sql.ExecuteAsync(connection, null, index.Statement, token);
+                    return true;
+                }, token));
+            foreach (var model in models)
+            {
+                await run.WithRetriesAsync($"keying the copy of {model.Name}", async () =>
+                {
+                    await model.KeyCopyAsync(run, cancellation);
+                    return true;
+                }, cancellation);
             }
 
             await run.WithRetriesAsync("switching to the rebuilt tables", async () =>
@@ -188,36 +211,52 @@ public sealed class TableReadModel(string name, string description, string table
     {
         await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
         await Sql.ExecuteAsync(connection, null, $"drop table if exists {Shadow}", cancellation);
-        // Only the primary key while the copy is filled (upserts need it); the other indexes are built once at the
+        // At most the primary key while the copy is filled (upserts need it); the other indexes are built once at the
         // end, which is several times faster than keeping them up to date row by row.
         await Sql.ExecuteAsync(connection, null, $"create table {Shadow} (like {Live} including all excluding indexes)", cancellation);
-        var primaryKey = (string)(await Sql.ScalarAsync(connection, null,
-            "select pg_get_constraintdef(oid) from pg_constraint where conrelid = $1::regclass and contype = 'p'", cancellation, Live))!;
-        await Sql.ExecuteAsync(connection, null, $"alter table {Shadow} add {primaryKey}", cancellation);
+        if (keyedWhileFilled)
+        {
+            await Sql.ExecuteAsync(connection, null, await AddPrimaryKeyAsync(connection, cancellation), cancellation);
+        }
+
         var sequence = (await OwnedSequencesAsync(connection, null, Live, cancellation)).Select(owned => owned.Sequence).FirstOrDefault();
         return projectionInto(Shadow, Live, sequence);
     }
 
-    /// <summary>Builds the live table's other indexes on the filled copy (a workspace's copy needs none: its rows are copied over).</summary>
-    private async Task CompleteCopyAsync(RebuildRun run, CancellationToken cancellation)
+    /// <summary>
+    /// The statements that build the live table's indexes on the filled copy, under names of their own until the
+    /// switch: the primary key's if it was left out while filling (as a unique index, which can be built side by side
+    /// with the others, made the key afterwards by <see cref="KeyCopyAsync"/>), and, when the whole table is rebuilt,
+    /// the others (a workspace's copy needs none: its rows are copied over).
+    /// </summary>
+    private async Task<IReadOnlyList<(string Table, string Statement)>> CopyIndexesAsync(RebuildRun run, CancellationToken cancellation)
     {
-        if (run.Workspace is not null)
+        await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
+        var indexes = await IndexesAsync(connection, null, Live, cancellation);
+        return [.. indexes
+            .Where(index => index.Primary ? !keyedWhileFilled : run.Workspace is null)
+            .Select(index => (table, $"create {(index.Unique ? "unique " : "")}index if not exists {index.Name}_rebuild on {Shadow}{index.Using}"))];
+    }
+
+    /// <summary>Makes the unique index built in place of the primary key the copy's primary key (a quick catalog change).</summary>
+    private async Task KeyCopyAsync(RebuildRun run, CancellationToken cancellation)
+    {
+        if (keyedWhileFilled)
         {
             return;
         }
 
         await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
-        var indexes = await IndexesAsync(connection, null, Live, cancellation);
-        await Sql.ExecuteAsync(connection, null, "set maintenance_work_mem = '256MB'", cancellation);
-        foreach (var index in indexes.Where(i => !i.Primary))
-        {
-            // The same index on the copy, under a name of its own until the switch.
-            await run.WithRetriesAsync($"indexing {table}", async () =>
-            {
-                await Sql.ExecuteAsync(connection, null, $"create {(index.Unique ? "unique " : "")}index if not exists {index.Name}_rebuild on {Shadow}{index.Using}", cancellation);
-                return true;
-            }, cancellation);
-        }
+        var key = (await IndexesAsync(connection, null, Live, cancellation)).Single(index => index.Primary);
+        await Sql.ExecuteAsync(connection, null, $"alter table {Shadow} add constraint {key.Name}_rebuild primary key using index {key.Name}_rebuild", cancellation);
+    }
+
+    /// <summary>The statement that gives the copy the live table's primary key.</summary>
+    private async Task<string> AddPrimaryKeyAsync(NpgsqlConnection connection, CancellationToken cancellation)
+    {
+        var primaryKey = (string)(await Sql.ScalarAsync(connection, null,
+            "select pg_get_constraintdef(oid) from pg_constraint where conrelid = $1::regclass and contype = 'p'", cancellation, Live))!;
+        return $"alter table {Shadow} add {primaryKey}";
     }
 
     /// <summary>With writers held: the copy, complete up to now, replaces the live table (or the workspace's rows in it).</summary>
@@ -307,7 +346,6 @@ public sealed class SnapshotReadModel<T>(string name, string description, string
     public override async Task RebuildAsync(RebuildRun run, CancellationToken cancellation)
     {
         var filter = EventFilter.For(EventTypes, run.Workspace);
-        var serializer = run.Store.Options.Serializer();
         long total, done = 0;
         await using (var connection = await run.DataSource.OpenConnectionAsync(cancellation))
         {
@@ -317,68 +355,100 @@ public sealed class SnapshotReadModel<T>(string name, string description, string
         }
 
         run.Report("replaying", 0, total);
-        (string Tenant, string Id) after = ("", "");
-        while (true)
+        // One scan of the log in stream order feeds every page: reading each page's streams by index instead visits
+        // the whole log once per page, since a stream's events are spread over all of it.
+        var streamsPerPage = Math.Max(1, run.Options.PageSize / 10);
+        var page = new List<StreamEvents>(streamsPerPage);
+        await using (var scanning = await run.DataSource.OpenConnectionAsync(cancellation))
         {
-            var page = await run.WithRetriesAsync($"streams after {after.Tenant}/{after.Id}", async () =>
+            await foreach (var stream in run.Log.ScanStreamsAsync(scanning, filter, streamType, cancellation))
             {
-                await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
-                await using var transaction = await connection.BeginTransactionAsync(cancellation);
-                var streams = await Sql.ListAsync(connection, transaction,
-                    $"select tenant_id, id, version from {EventLog.Streams} where type = $1 and ($2::varchar is null or tenant_id = $2) " +
-                    "and (tenant_id, id) > ($3, $4) order by tenant_id, id limit $5 for update",
-                    reader => (Tenant: reader.GetString(0), Id: reader.GetString(1), Version: reader.IsDBNull(2) ? 0 : reader.GetInt64(2)),
-                    cancellation, streamType, run.Workspace, after.Tenant, after.Id, Math.Max(1, run.Options.PageSize / 10));
-
-                foreach (var workspace in streams.GroupBy(s => s.Tenant))
+                page.Add(stream);
+                if (page.Count == streamsPerPage)
                 {
-                    var ids = workspace.Select(s => s.Id).ToArray();
-                    var events = await run.Log.ReadStreamsAsync(connection, transaction, filter, workspace.Key, ids, cancellation);
-                    var documents = ids.ToDictionary(id => id, _ => (T?)null, StringComparer.Ordinal);
-                    foreach (var @event in events)
-                    {
-                        documents[@event.StreamKey!] = Fold(documents[@event.StreamKey!], @event);
-                    }
-
-                    var kept = workspace.Where(s => documents[s.Id] is not null).ToList();
-                    await Sql.ExecuteAsync(connection, transaction,
-                        $"insert into {Documents} (tenant_id, id, data, mt_dotnet_type, mt_version, mt_last_modified) " +
-                        "select $1, d.id, d.data::jsonb, $2, d.version, transaction_timestamp() from unnest($3::varchar[], $4::text[], $5::bigint[]) as d(id, data, version) " +
-                        "on conflict (tenant_id, id) do update set data = excluded.data, mt_dotnet_type = excluded.mt_dotnet_type, " +
-                        "mt_version = excluded.mt_version, mt_last_modified = excluded.mt_last_modified",
-                        cancellation, workspace.Key, typeof(T).FullName!, kept.Select(s => s.Id).ToArray(),
-                        kept.Select(s => serializer.ToJson(documents[s.Id]!)).ToArray(), kept.Select(s => s.Version).ToArray());
-                    var dropped = ids.Where(id => documents[id] is null).ToArray();
-                    if (dropped.Length > 0)
-                    {
-                        await Sql.ExecuteAsync(connection, transaction, $"delete from {Documents} where tenant_id = $1 and id = any($2)", cancellation, workspace.Key, dropped);
-                    }
+                    done += await RebuildPageAsync(run, filter, page, cancellation);
+                    run.Report("replaying", done, Math.Max(done, total));
+                    page.Clear();
                 }
-
-                await transaction.CommitAsync(cancellation);
-                return streams;
-            }, cancellation);
-
-            if (page.Count == 0)
-            {
-                break;
             }
-
-            after = (page[^1].Tenant, page[^1].Id);
-            done += page.Count;
-            run.Report("replaying", done, total);
         }
 
-        // Documents whose stream no longer exists (a user erased) have nothing to be rebuilt from.
+        if (page.Count > 0)
+        {
+            done += await RebuildPageAsync(run, filter, page, cancellation);
+        }
+
+        // Documents without a stream (a user erased) have nothing to be rebuilt from; nor have those of streams without
+        // any of these events, which only a scan that found fewer streams than were counted can have missed.
         await using (var connection = await run.DataSource.OpenConnectionAsync(cancellation))
         {
             await Sql.ExecuteAsync(connection, null,
                 $"delete from {Documents} d where ($1::varchar is null or d.tenant_id = $1) and not exists " +
                 $"(select 1 from {EventLog.Streams} s where s.tenant_id = d.tenant_id and s.id = d.id)", cancellation, run.Workspace);
+            if (done < total)
+            {
+                await Sql.ExecuteAsync(connection, null,
+                    $"delete from {Documents} d where ($1::varchar is null or d.tenant_id = $1) and not exists " +
+                    $"(select 1 from {EventLog.Events} e where e.tenant_id = d.tenant_id and e.stream_id = d.id and e.type = any($2))",
+                    cancellation, run.Workspace, filter.TypeNames);
+            }
         }
 
         run.Report("switched", done, Math.Max(done, total));
     }
+
+    /// <summary>
+    /// Replaces the documents of a page of scanned streams in one transaction that locks the streams' rows (as an
+    /// append does); a stream that moved on since the scan is read again under the lock, one that is gone loses its
+    /// document.
+    /// </summary>
+    private Task<int> RebuildPageAsync(RebuildRun run, EventFilter filter, IReadOnlyList<StreamEvents> page, CancellationToken cancellation) =>
+        run.WithRetriesAsync($"streams from {page[0].Workspace}/{page[0].Stream}", async () =>
+        {
+            var serializer = run.Store.Options.Serializer();
+            await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
+            await using var transaction = await connection.BeginTransactionAsync(cancellation);
+            foreach (var workspace in page.GroupBy(s => s.Workspace))
+            {
+                var ids = workspace.Select(s => s.Stream).ToArray();
+                var versions = (await Sql.ListAsync(connection, transaction,
+                    $"select id, version from {EventLog.Streams} where tenant_id = $1 and id = any($2) order by id for update",
+                    reader => (Id: reader.GetString(0), Version: reader.IsDBNull(1) ? 0 : reader.GetInt64(1)),
+                    cancellation, workspace.Key, ids)).ToDictionary(s => s.Id, s => s.Version, StringComparer.Ordinal);
+                var moved = workspace.Where(s => versions.TryGetValue(s.Stream, out var version) && version != s.Version).Select(s => s.Stream).ToArray();
+                var reread = (moved.Length == 0 ? [] : await run.Log.ReadStreamsAsync(connection, transaction, filter, workspace.Key, moved, cancellation))
+                    .ToLookup(e => e.StreamKey!, StringComparer.Ordinal);
+
+                var documents = new Dictionary<string, T?>(StringComparer.Ordinal);
+                foreach (var stream in workspace.Where(s => versions.ContainsKey(s.Stream)))
+                {
+                    T? document = null;
+                    foreach (var @event in moved.Contains(stream.Stream) ? reread[stream.Stream] : stream.Events)
+                    {
+                        document = Fold(document, @event);
+                    }
+
+                    documents[stream.Stream] = document;
+                }
+
+                var kept = documents.Where(d => d.Value is not null).Select(d => d.Key).ToArray();
+                await Sql.ExecuteAsync(connection, transaction,
+                    $"insert into {Documents} (tenant_id, id, data, mt_dotnet_type, mt_version, mt_last_modified) " +
+                    "select $1, d.id, d.data::jsonb, $2, d.version, transaction_timestamp() from unnest($3::varchar[], $4::text[], $5::bigint[]) as d(id, data, version) " +
+                    "on conflict (tenant_id, id) do update set data = excluded.data, mt_dotnet_type = excluded.mt_dotnet_type, " +
+                    "mt_version = excluded.mt_version, mt_last_modified = excluded.mt_last_modified",
+                    cancellation, workspace.Key, typeof(T).FullName!, kept,
+                    kept.Select(id => serializer.ToJson(documents[id]!)).ToArray(), kept.Select(id => versions[id]).ToArray());
+                var dropped = ids.Where(id => documents.GetValueOrDefault(id) is null).ToArray();
+                if (dropped.Length > 0)
+                {
+                    await Sql.ExecuteAsync(connection, transaction, $"delete from {Documents} where tenant_id = $1 and id = any($2)", cancellation, workspace.Key, dropped);
+                }
+            }
+
+            await transaction.CommitAsync(cancellation);
+            return page.Count;
+        }, cancellation);
 
     private T? Fold(T? current, IEvent @event)
     {

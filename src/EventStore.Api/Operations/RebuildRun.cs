@@ -102,24 +102,47 @@ public sealed class RebuildRun(IDocumentStore store, NpgsqlDataSource dataSource
         Func<IReadOnlyList<IEvent>, bool, CancellationToken, Task>? afterPage, CancellationToken cancellation)
     {
         var late = mark.Late.ToHashSet();
-        var pages = Channel.CreateBounded<List<IEvent>>(new BoundedChannelOptions(2 * Math.Max(1, Options.Workers)) { SingleWriter = true });
+        var readers = Math.Max(1, Options.Workers);
+        var pages = Channel.CreateBounded<List<IEvent>>(new BoundedChannelOptions(2 * readers));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        // Pages are ranges of sequence numbers, taken in turn by several readers, so that reading and deserializing
+        // (the service's share of the work) uses more than one core too. Ranges hold at most a page of events; the
+        // projections fold and insert in any page order.
+        long next;
+        await using (var connection = await DataSource.OpenConnectionAsync(cancellation))
+        {
+            next = (long)(await Sql.ScalarAsync(connection, null, $"select coalesce(min(seq_id) - 1, 0) from {EventLog.Events}", cancellation) ?? 0L);
+        }
+
+        async Task ReadPagesAsync()
+        {
+            while (true)
+            {
+                var after = Interlocked.Add(ref next, Options.PageSize) - Options.PageSize;
+                if (after >= mark.Sequence)
+                {
+                    return;
+                }
+
+                var upTo = Math.Min(after + Options.PageSize, mark.Sequence);
+                var page = await WithRetriesAsync($"{phase}: reading sequences {after + 1} to {upTo}", async () =>
+                {
+                    await using var connection = await DataSource.OpenConnectionAsync(stop.Token);
+                    return await Log.ReadRangeAsync(connection, null, filter, after, upTo, Options.PageSize, stop.Token);
+                }, stop.Token);
+                page.RemoveAll(e => late.Contains(e.Sequence));
+                if (page.Count > 0)
+                {
+                    await pages.Writer.WriteAsync(page, stop.Token);
+                }
+            }
+        }
+
         var reading = Task.Run(async () =>
         {
             try
             {
-                long position = 0;
-                while (position < mark.Sequence)
-                {
-                    var page = await WithRetriesAsync($"{phase}: reading after sequence {position}", async () =>
-                    {
-                        await using var connection = await DataSource.OpenConnectionAsync(stop.Token);
-                        return await Log.ReadRangeAsync(connection, null, filter, position, mark.Sequence, Options.PageSize, stop.Token);
-                    }, stop.Token);
-                    position = page.Count < Options.PageSize ? mark.Sequence : page[^1].Sequence;
-                    await pages.Writer.WriteAsync([.. page.Where(e => !late.Contains(e.Sequence))], stop.Token);
-                }
-
+                await Task.WhenAll(Enumerable.Range(0, readers).Select(_ => Task.Run(ReadPagesAsync, stop.Token)));
                 pages.Writer.Complete();
             }
             catch (Exception exception)
