@@ -140,15 +140,23 @@ public sealed class RebuildRun(IDocumentStore store, NpgsqlDataSource dataSource
 
         var reading = Task.Run(async () =>
         {
-            try
+            // The first reader to fail stops the others, and its failure (not their cancellation) is the rebuild's.
+            Exception? failure = null;
+            await Task.WhenAll(Enumerable.Range(0, readers).Select(_ => Task.Run(async () =>
             {
-                await Task.WhenAll(Enumerable.Range(0, readers).Select(_ => Task.Run(ReadPagesAsync, stop.Token)));
-                pages.Writer.Complete();
-            }
-            catch (Exception exception)
-            {
-                pages.Writer.Complete(exception);
-            }
+                try
+                {
+                    await ReadPagesAsync();
+                }
+                catch (Exception exception)
+                {
+                    if (Interlocked.CompareExchange(ref failure, exception, null) is null)
+                    {
+                        await stop.CancelAsync();
+                    }
+                }
+            }, CancellationToken.None)));
+            pages.Writer.Complete(failure);
         }, CancellationToken.None);
 
         long done = 0;
