@@ -287,7 +287,7 @@ public sealed class RebuildOptions
     /// <summary>Events (or streams) per page of the bulk pass.</summary>
     public int PageSize { get; set; } = 10_000;
 
-    /// <summary>Pages applied at once by the bulk pass (each in its own transaction).</summary>
+    /// <summary>Pages read at once, pages applied at once (each in its own transaction) and indexes built at once by the bulk pass.</summary>
     public int Workers { get; set; } = 2;
 
     /// <summary>How many (user, name) stats the bulk pass folds in memory before writing them (about 200 bytes each).</summary>
