@@ -415,8 +415,9 @@ public sealed class SnapshotReadModel<T>(string name, string description, string
                     $"select id, version from {EventLog.Streams} where tenant_id = $1 and id = any($2) order by id for update",
                     reader => (Id: reader.GetString(0), Version: reader.IsDBNull(1) ? 0 : reader.GetInt64(1)),
                     cancellation, workspace.Key, ids)).ToDictionary(s => s.Id, s => s.Version, StringComparer.Ordinal);
-                var moved = workspace.Where(s => versions.TryGetValue(s.Stream, out var version) && version != s.Version).Select(s => s.Stream).ToArray();
-                var reread = (moved.Length == 0 ? [] : await run.Log.ReadStreamsAsync(connection, transaction, filter, workspace.Key, moved, cancellation))
+                var moved = workspace.Where(s => versions.TryGetValue(s.Stream, out var version) && version != s.Version)
+                    .Select(s => s.Stream).ToHashSet(StringComparer.Ordinal);
+                var reread = (moved.Count == 0 ? [] : await run.Log.ReadStreamsAsync(connection, transaction, filter, workspace.Key, [.. moved], cancellation))
                     .ToLookup(e => e.StreamKey!, StringComparer.Ordinal);
 
                 var documents = new Dictionary<string, T?>(StringComparer.Ordinal);
