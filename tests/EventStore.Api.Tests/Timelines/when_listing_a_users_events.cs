@@ -122,15 +122,7 @@ public sealed class when_listing_a_users_events(ApiFixture api) : IClassFixture<
         await Track("list-7", "new-1", 1_600_000_000);
         await Track("list-7", "new-2", 1_700_000_500);
 
-        // The since feed only serves transactions older than every one still running in the cluster
-        // (so it never steps over a late commit); poll, with a deadline, until the horizon has passed them.
-        var polled = (await api.Host.Get(Reads.PathOf(since))).Json;
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (polled["events"]!.AsArray().Count < 2 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-            polled = (await api.Host.Get(Reads.PathOf(since))).Json;
-        }
+        var polled = await api.Host.PollSince(since, 2);
 
         polled["events"]!.AsArray().Select(e => e!["event_name"]!.GetValue<string>()).ShouldBe(["new-1", "new-2"], ignoreOrder: true);
         var next = polled["pages"]!["since"]!.GetValue<string>();
