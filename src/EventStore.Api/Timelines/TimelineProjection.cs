@@ -22,11 +22,14 @@ public sealed class TimelineProjection : IProjection
     public const string ProjectionName = "Timeline";
     public static readonly PostgresqlObjectName Table = EventStoreSchema.TableNamed("timeline_entries");
 
-    private const string Rows =
-        "from unnest(?::varchar[], ?::uuid[], ?::varchar[], ?::varchar[], ?::bigint[], ?::text[]) with ordinality " +
-        "as e(tenant_id, event_id, timeline_id, name, created_at, metadata, position) ";
+    private const string Arrays = "?::varchar[], ?::uuid[], ?::varchar[], ?::varchar[], ?::bigint[], ?::text[]";
+
+    private const string Rows = $"from unnest({Arrays}) with ordinality as e(tenant_id, event_id, timeline_id, name, created_at, metadata, position) ";
 
     private readonly string insertSql;
+
+    /// <summary>Whether rows carry the event's sequence (staged rows, whose positions are given at the end).</summary>
+    private readonly bool withSequence;
 
     /// <summary>The inline projection, into <see cref="Table"/>.</summary>
     public TimelineProjection() => insertSql =
@@ -34,7 +37,11 @@ public sealed class TimelineProjection : IProjection
         "select e.tenant_id, e.event_id, e.timeline_id, e.name, e.created_at, pg_current_xact_id(), e.metadata::json " +
         Rows + "order by e.position on conflict do nothing";
 
-    private TimelineProjection(string insertSql) => this.insertSql = insertSql;
+    private TimelineProjection(string insertSql, bool withSequence = false)
+    {
+        this.insertSql = insertSql;
+        this.withSequence = withSequence;
+    }
 
     /// <summary>
     /// The same projection writing into a rebuild's copy of the table. An entry keeps the arrival position
@@ -46,6 +53,30 @@ public sealed class TimelineProjection : IProjection
         "select e.tenant_id, e.event_id, e.timeline_id, e.name, e.created_at, coalesce(l.tx, pg_current_xact_id()), " +
         $"coalesce(l.seq, nextval('{sequence}')), e.metadata::json " + Rows +
         $"left join {live} l on l.tenant_id = e.tenant_id and l.event_id = e.event_id order by e.position on conflict do nothing");
+
+    /// <summary>
+    /// The same rows, without their arrival positions, into a rebuild's staging table (no index, no WAL): the
+    /// cheap half of a rebuild's bulk pass. <see cref="CopyFromStaging"/> then gives them their positions with one
+    /// join against the live table, instead of one lookup per row.
+    /// </summary>
+    public static TimelineProjection StagingInto(string staging) => new(
+        $"insert into {staging} (tenant_id, event_id, timeline_id, name, created_at, metadata, sequence) " +
+        $"select * from unnest({Arrays}, ?::bigint[])", withSequence: true);
+
+    /// <summary>The staging table <see cref="StagingInto"/> writes to.</summary>
+    public static string StagingDefinition(string staging) =>
+        $"create unlogged table {staging} (tenant_id varchar not null, event_id uuid not null, timeline_id varchar not null, " +
+        "name varchar not null, created_at bigint not null, metadata text not null, sequence bigint not null)";
+
+    /// <summary>
+    /// Moves staged rows into a rebuild's copy with the positions they have in the live table (see
+    /// <see cref="RebuildingInto"/>); rows the live table lacks get new positions in the events' order.
+    /// </summary>
+    public static string CopyFromStaging(string staging, string target, string live, string sequence) =>
+        $"insert into {target} (tenant_id, event_id, timeline_id, name, created_at, tx, seq, metadata) " +
+        "select s.tenant_id, s.event_id, s.timeline_id, s.name, s.created_at, coalesce(l.tx, pg_current_xact_id()), " +
+        $"coalesce(l.seq, nextval('{sequence}')), s.metadata::json from {staging} s " +
+        $"left join {live} l on l.tenant_id = s.tenant_id and l.event_id = s.event_id order by s.sequence";
 
     public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
@@ -59,13 +90,16 @@ public sealed class TimelineProjection : IProjection
         var tracked = events.Where(e => e.Data is EventTracked).ToList();
         if (tracked.Count > 0)
         {
-            operations.QueueSqlCommand(insertSql,
+            object[] rows =
+            [
                 tracked.Select(e => e.TenantId).ToArray(),
                 tracked.Select(e => e.Id).ToArray(),
                 tracked.Select(e => ((EventTracked)e.Data).TimelineId).ToArray(),
                 tracked.Select(e => ((EventTracked)e.Data).Name).ToArray(),
                 tracked.Select(e => ((EventTracked)e.Data).CreatedAt).ToArray(),
-                tracked.Select(e => WireMetadata(((EventTracked)e.Data).Metadata)).ToArray());
+                tracked.Select(e => WireMetadata(((EventTracked)e.Data).Metadata)).ToArray(),
+            ];
+            operations.QueueSqlCommand(insertSql, withSequence ? [.. rows, tracked.Select(e => e.Sequence).ToArray()] : rows);
         }
     }
 
