@@ -157,9 +157,9 @@ public sealed class TableReadModel(string name, string description, string table
             var mark = await run.WithRetriesAsync("marking the log", () => run.MarkAsync(cancellation), cancellation);
             var total = await run.CountAsync(filter, mark, cancellation);
             await run.ReplayToMarkAsync(filter, mark, total, "replaying", ApplyPage, AfterPage, cancellation);
-            run.Report("indexing", total, total);
             foreach (var copy in staged)
             {
+                run.Report("positioning", total, total);
                 await run.WithRetriesAsync("positioning the timeline copy", async () =>
                 {
                     await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
@@ -168,6 +168,7 @@ public sealed class TableReadModel(string name, string description, string table
                 }, cancellation);
             }
 
+            run.Report("indexing", total, total);
             var indexing = new List<(string Table, string Statement)>();
             foreach (var model in models)
             {
