@@ -169,26 +169,33 @@ public sealed class TableReadModel(string name, string description, string table
             }
 
             run.Report("indexing", total, total);
-            var indexing = new List<(string Table, string Statement)>();
+            var indexing = new List<(string Model, string Statement)>();
+            var keying = new List<(string Model, string Statement)>();
             foreach (var model in models)
             {
-                indexing.AddRange(await model.CopyIndexesAsync(run, cancellation));
+                var (builds, key) = await model.CopyIndexesAsync(run, cancellation);
+                indexing.AddRange(builds.Select(build => (model.Name, build)));
+                if (key is not null)
+                {
+                    keying.Add((model.Name, key));
+                }
             }
 
             // Each index is built by one backend; building them side by side uses the database's other cores.
             await Parallel.ForEachAsync(indexing, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, run.Options.Workers), CancellationToken = cancellation },
-                async (index, token) => await run.WithRetriesAsync($"indexing {index.Table}", async () =>
+                async (index, token) => await run.WithRetriesAsync($"indexing the copy of {index.Model}", async () =>
                 {
                     await using var connection = await run.DataSource.OpenConnectionAsync(token);
                     await Sql.ExecuteAsync(connection, null, "set maintenance_work_mem = '256MB'", token);
                     await Sql.ExecuteAsync(connection, null, index.Statement, token);
                     return true;
                 }, token));
-            foreach (var model in models)
+            foreach (var (model, key) in keying)
             {
-                await run.WithRetriesAsync($"keying the copy of {model.Name}", async () =>
+                await run.WithRetriesAsync($"keying the copy of {model}", async () =>
                 {
-                    await model.KeyCopyAsync(run, cancellation);
+                    await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
+                    await Sql.ExecuteAsync(connection, null, key, cancellation);
                     return true;
                 }, cancellation);
             }
@@ -251,29 +258,19 @@ public sealed class TableReadModel(string name, string description, string table
     /// <summary>
     /// The statements that build the live table's indexes on the filled copy, under names of their own until the
     /// switch: the primary key's if it was left out while filling (as a unique index, which can be built side by side
-    /// with the others, made the key afterwards by <see cref="KeyCopyAsync"/>), and, when the whole table is rebuilt,
-    /// the others (a workspace's copy needs none: its rows are copied over).
+    /// with the others, then made the key by <c>Key</c>, a quick catalog change), and, when the whole table is
+    /// rebuilt, the others (a workspace's copy needs none: its rows are copied over).
     /// </summary>
-    private async Task<IReadOnlyList<(string Table, string Statement)>> CopyIndexesAsync(RebuildRun run, CancellationToken cancellation)
+    private async Task<(IReadOnlyList<string> Builds, string? Key)> CopyIndexesAsync(RebuildRun run, CancellationToken cancellation)
     {
         await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
         var indexes = await IndexesAsync(connection, null, Live, cancellation);
-        return [.. indexes
+        var builds = indexes
             .Where(index => index.Primary ? !keyedWhileFilled : run.Workspace is null)
-            .Select(index => (table, $"create {(index.Unique ? "unique " : "")}index if not exists {index.Name}_rebuild on {Shadow}{index.Using}"))];
-    }
-
-    /// <summary>Makes the unique index built in place of the primary key the copy's primary key (a quick catalog change).</summary>
-    private async Task KeyCopyAsync(RebuildRun run, CancellationToken cancellation)
-    {
-        if (keyedWhileFilled)
-        {
-            return;
-        }
-
-        await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
-        var key = (await IndexesAsync(connection, null, Live, cancellation)).Single(index => index.Primary);
-        await Sql.ExecuteAsync(connection, null, $"alter table {Shadow} add constraint {key.Name}_rebuild primary key using index {key.Name}_rebuild", cancellation);
+            .Select(index => $"create {(index.Unique ? "unique " : "")}index if not exists {index.Name}_rebuild on {Shadow}{index.Using}")
+            .ToList();
+        var key = keyedWhileFilled ? null : indexes.Single(index => index.Primary).Name + "_rebuild";
+        return (builds, key is null ? null : $"alter table {Shadow} add constraint {key} primary key using index {key}");
     }
 
     /// <summary>The statement that gives the copy the live table's primary key.</summary>

@@ -1,4 +1,5 @@
 using EventStore.Api.Tests.Infrastructure;
+using EventStore.Api.Tests.Reliability;
 using EventStore.Domain.Timelines;
 using JasperFx.Events;
 using Marten;
@@ -36,35 +37,14 @@ public sealed class when_a_user_changes_while_its_snapshot_is_rebuilt(ApiFixture
         await ScalarOnAsync<object>(writer, "update eventstore.mt_streams set version = $2 where tenant_id = 'acme' and id = $1", timeline.Id, version + 1);
 
         var job = await StartRebuildAsync(api, "UserTimeline");
-        await Eventually(async () => await ScalarAsync<long>(api,
+        await ReliabilityScenarios.Eventually(async () => await ScalarAsync<long>(api,
             "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query ilike '%for update%' and pid <> pg_backend_pid()") > 0,
-            "the rebuild to wait for the stream's row, after its scan");
+            TimeSpan.FromSeconds(30), "the rebuild to wait for the stream's row, after its scan");
         await append.CommitAsync(cancellation);
         var finished = await WaitForAsync(api, job);
 
         ((string)finished["state"]!).ShouldBe("succeeded", finished.ToJsonString());
         var rebuilt = (await api.TimelinesIn("acme")).Single(t => t.Id == timeline.Id);
         rebuilt.Email.ShouldBe("moved@example.org", "the stream moved on after the scan, so its page must read it again");
-    }
-
-    private static async Task<T> ScalarOnAsync<T>(NpgsqlConnection connection, string sql, params object[] parameters)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
-        }
-
-        return (T)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken) ?? default(T)!);
-    }
-
-    private static async Task Eventually(Func<Task<bool>> condition, string what)
-    {
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await condition())
-        {
-            DateTime.UtcNow.ShouldBeLessThan(until, $"waited 30 s for {what}");
-            await Task.Delay(20, TestContext.Current.CancellationToken);
-        }
     }
 }
