@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using EventStore.Api.Tests.Infrastructure;
@@ -48,7 +49,8 @@ public static class ReliabilityScenarios
             var headers = response.Headers.ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase);
             return new Sent(key, response.StatusCode, body, headers, stopwatch.Elapsed, started, Timestamp(), null);
         }
-        catch (Exception e) when (e is HttpRequestException or IOException || (e is TaskCanceledException && !cancellation.IsCancellationRequested))
+        // A killed server also surfaces as a bare SocketException (ENOTCONN) when the socket is shut down under the read.
+        catch (Exception e) when (e is HttpRequestException or IOException or SocketException || (e is TaskCanceledException && !cancellation.IsCancellationRequested))
         {
             return new Sent(key, null, "", new Dictionary<string, string>(), stopwatch.Elapsed, started, Timestamp(), $"{e.GetType().Name}: {e.Message}");
         }
