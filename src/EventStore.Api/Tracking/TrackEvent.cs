@@ -66,8 +66,10 @@ public static class TrackEventEndpoint
             return ErrorList.Result(context, parsed.Rejections);
         }
 
-        // Accepted, duplicate and refused commands are counted by the EventCommitter once committed.
-        var outcome = await bus.InvokeForTenantAsync<TrackOutcome>(workspace, parsed.Command, cancellation);
+        // Accepted, duplicate and refused commands are counted by the EventCommitter once committed. A client that
+        // hangs up does not stop the wait: its command is committed anyway, and an abandoned wait would surface as a
+        // failed handler (an error in the log) for what is only a closed connection.
+        var outcome = await bus.InvokeForTenantAsync<TrackOutcome>(workspace, parsed.Command, CancellationToken.None);
         if (outcome.Rejection is not null)
         {
             return ErrorList.Result(context, [outcome.Rejection]);

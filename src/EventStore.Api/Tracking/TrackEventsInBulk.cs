@@ -107,9 +107,10 @@ public static class TrackEventsInBulkEndpoint
         var commands = parsed.Select(p => p.Command).OfType<TrackEvent>().ToList();
         var refuseAll = atomic && commands.Count < parsed.Count;
 
+        // Not cancelled by a client that hangs up: once handed over, the commands are committed anyway (as in POST /events).
         var outcomes = commands.Count == 0 || refuseAll
             ? []
-            : (await bus.InvokeForTenantAsync<BulkOutcome>(workspace, new TrackEventsInBulk(commands, atomic), cancellation)).Outcomes;
+            : (await bus.InvokeForTenantAsync<BulkOutcome>(workspace, new TrackEventsInBulk(commands, atomic), CancellationToken.None)).Outcomes;
 
         var results = new List<BulkItemResult>(parsed.Count);
         var next = 0;

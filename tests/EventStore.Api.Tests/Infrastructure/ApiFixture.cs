@@ -27,6 +27,11 @@ public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
     /// <summary>Settings a test class changes (for example a smaller event-name cap).</summary>
     protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
 
+    /// <summary>Anything else a test class needs of the host (for example a logger provider of its own).</summary>
+    protected virtual void Configure(IWebHostBuilder builder)
+    {
+    }
+
     public async ValueTask InitializeAsync()
     {
         var connectionString = await postgres.CreateDatabaseAsync(GetType().Name);
@@ -49,6 +54,8 @@ public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
             {
                 builder.UseSetting(key, value);
             }
+
+            Configure(builder);
         });
     }
 
