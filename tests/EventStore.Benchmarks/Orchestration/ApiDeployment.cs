@@ -43,6 +43,19 @@ internal sealed class ApiDeployment
         return new ApiDeployment(Path.Combine(output, "EventStore.Api.dll"));
     }
 
+    /// <summary>Prefix of the harness's environment variables passed on to the API without it, to compare settings.</summary>
+    public const string OverridePrefix = "BENCH_API_";
+
+    /// <summary>
+    /// The API's environment variables given as <c>BENCH_API_&lt;name&gt;</c> to the harness (for example
+    /// <c>BENCH_API_DOTNET_TieredPGO=0</c>): they reach the API only, not the harness's own baselines.
+    /// </summary>
+    public static IReadOnlyList<(string Name, string Value)> Overrides { get; } =
+        [.. Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Where(v => v.Key is string key && key.StartsWith(OverridePrefix, StringComparison.Ordinal) && key.Length > OverridePrefix.Length)
+            .Select(v => (((string)v.Key)[OverridePrefix.Length..], v.Value as string ?? ""))
+            .OrderBy(v => v.Item1, StringComparer.Ordinal)];
+
     /// <summary><c>dotnet EventStore.Api.dll [arguments]</c> with the benchmark's configuration in the environment.</summary>
     public ProcessStartInfo StartInfo(string connectionString, Uri? listenOn, params string[] arguments)
     {
@@ -70,6 +83,11 @@ internal sealed class ApiDeployment
         environment["Logging__LogLevel__Default"] = "Warning";
         // The per-workspace rate limit (1,000 requests per 10 s by default) would measure the limiter, not the store.
         environment[RateLimitSetting] = "0";
+        foreach (var (name, value) in Overrides)
+        {
+            environment[name] = value;
+        }
+
         if (listenOn is not null)
         {
             environment["ASPNETCORE_URLS"] = listenOn.ToString().TrimEnd('/');

@@ -18,7 +18,8 @@ internal sealed record IngestPoint(int Concurrency, RawInsertResult BaselineA, W
 /// <summary>One read phase: a request kind at a concurrency.</summary>
 internal sealed record ReadPoint(string Request, string Store, int Concurrency, WrkResult Result);
 
-internal sealed record RebuildResult(bool Measured, long Events, TimeSpan Elapsed, string Detail)
+/// <summary>One timed <c>projections rebuild</c>; <paramref name="When"/> says what state the store was in.</summary>
+internal sealed record RebuildResult(string When, bool Measured, long Events, TimeSpan Elapsed, string Detail)
 {
     public double EventsPerSecond => Events / Elapsed.TotalSeconds;
 }
@@ -44,7 +45,7 @@ internal sealed class BenchmarkResults
 
     public string? BulkUnavailable { get; set; }
 
-    public RebuildResult? Rebuild { get; set; }
+    public List<RebuildResult> Rebuilds { get; } = [];
 
     public StartupResult? Startup { get; set; }
 

@@ -37,7 +37,14 @@ internal static class ReportWriter
         md.AppendLine(CultureInfo.InvariantCulture, $"| PostgreSQL | {machine.PostgresVersion} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| PostgreSQL setup | {postgresSetup} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| .NET | {machine.DotnetVersion} |");
-        md.AppendLine(CultureInfo.InvariantCulture, $"| load generator | {machine.WrkVersion}, on the same machine |").AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"| load generator | {machine.WrkVersion}, on the same machine |");
+        if (Orchestration.ApiDeployment.Overrides.Count > 0)
+        {
+            var overrides = string.Join(", ", Orchestration.ApiDeployment.Overrides.Select(o => $"`{o.Name}={o.Value}`"));
+            md.AppendLine(CultureInfo.InvariantCulture, $"| API environment overrides (`{Orchestration.ApiDeployment.OverridePrefix}*`) | {overrides} |");
+        }
+
+        md.AppendLine();
 
         md.AppendLine("## How it measures").AppendLine();
         md.AppendLine("- Everything runs on one machine over 127.0.0.1: PostgreSQL, the API and the load generator share its cores.");
@@ -47,7 +54,8 @@ internal static class ReportWriter
         md.AppendLine("- Baselines A and B run in the harness process: N concurrent Npgsql connections in autocommit, prepared statements, into a table shaped like an event (tenant_id, user_id, name, created_at bigint, metadata jsonb, id uuid) with the de-duplication key (tenant_id, user_id, name, created_at) as primary key. A: one row per INSERT; B: 500 rows per multi-row INSERT. Latency is per statement.");
         md.AppendLine(CultureInfo.InvariantCulture, $"- Every event sent is distinct (unique created_at per event, {options.IngestUsers:N0} users, 20 names, 3 metadata keys). POST /events counts 202s; POST /events/bulk ({options.EventsPerBulkRequest} events per request) counts the `accepted` of each 200 answer. Ratios: accepted events/s over baseline rows/s at the same concurrency.");
         md.AppendLine("- After each ingestion phase the store's `event_tracked` rows are counted and compared with what the load generator counted; requests in flight when wrk stops may be committed without being counted, up to one request per connection.");
-        md.AppendLine("- Read stores are seeded through the API (POST /events/bulk when available, else POST /events). Latencies are wrk's, per request, at the concurrencies shown.").AppendLine();
+        md.AppendLine("- Read stores are seeded through the API (POST /events/bulk when available, else POST /events). Latencies are wrk's, per request, at the concurrencies shown.");
+        md.AppendLine("- The rebuild is `projections rebuild` run as a process on the timeline store, timed from process start to exit, twice: right after the seeding and the reads (its rows never read before, autovacuum possibly still at work on them), then after `vacuum (analyze)` and `checkpoint`, the state of a store that has been running for a while (pgbench, too, vacuums before it measures).").AppendLine();
 
         md.AppendLine("## Ingestion").AppendLine();
         if (results.Ingest.Count == 0)

@@ -53,9 +53,9 @@ internal static class ResultTables
     public static TextTable Other(BenchmarkResults results)
     {
         var table = new TextTable("what", "figure", "detail");
-        if (results.Rebuild is { } rebuild)
+        foreach (var rebuild in results.Rebuilds)
         {
-            table.Add("projection rebuild", rebuild.Measured ? $"{Rate(rebuild.EventsPerSecond)} events/s" : "not measured", rebuild.Detail);
+            table.Add($"projection rebuild, {rebuild.When}", rebuild.Measured ? $"{Rate(rebuild.EventsPerSecond)} events/s" : "not measured", rebuild.Detail);
         }
 
         if (results.Startup is { } startup)

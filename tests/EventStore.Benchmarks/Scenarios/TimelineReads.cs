@@ -41,7 +41,7 @@ internal static class TimelineReads
             context.Results.PeakResidentBytes["API after the timeline reads"] = api.PeakResidentBytes();
         }
 
-        context.Results.Rebuild = await ProjectionRebuild.RunAsync(context, database, store, cancellation);
+        await ProjectionRebuild.RunAsync(context, database, store, cancellation);
     }
 
     /// <summary>The heavy and light users' events, then the rest spread evenly over the other users.</summary>
