@@ -88,7 +88,7 @@ public sealed class when_a_client_hangs_up_before_its_event_is_committed(LoggedA
             request.Headers.TryAddWithoutValidation("Authorization", $"Bearer {ApiFixture.AcmeToken}");
             var sending = api.Host.Server.CreateClient().SendAsync(request, hangUp.Token);
             await ReliabilityScenarios.Eventually(async () => await ScalarAsync<long>(api,
-                "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()") > 0,
+                "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'relation' and pid <> pg_backend_pid()") > 0,
                 TimeSpan.FromSeconds(30), "the event's commit to wait for the event log");
 
             await hangUp.CancelAsync();
