@@ -182,13 +182,16 @@ public sealed class ProjectionRebuilds(
         public override Task RebuildAsync(RebuildRun run, CancellationToken cancellation) => TableReadModel.RebuildTogetherAsync(run, tables, cancellation);
     }
 
-    /// <summary>Records the outcome in the lock's transaction: the outcome shows at the instant the lock is released.</summary>
+    /// <summary>
+    /// Records the outcome in the lock's transaction: the outcome shows at the instant the lock is released. The finish
+    /// time is <c>clock_timestamp()</c>: <c>now()</c> in this transaction would be when the lock was taken, before the job began.
+    /// </summary>
     private async Task<RebuildJob> FinishAsync(RebuildJob job, RebuildLock locks, RebuildProgress last, string state, RebuildError? error)
     {
         try
         {
             await Sql.ExecuteAsync(locks.Connection, locks.Transaction,
-                $"update {Table} set state = $2, phase = $3, events_done = $4, events_total = $5, events_per_second = $6, finished_at = now(), error = $7::jsonb where id = $1",
+                $"update {Table} set state = $2, phase = $3, events_done = $4, events_total = $5, events_per_second = $6, finished_at = clock_timestamp(), error = $7::jsonb where id = $1",
                 CancellationToken.None, job.Id, state, last.Phase, last.Done, last.Total, last.PerSecond,
                 error is null ? null : JsonSerializer.Serialize(error, ErrorJson));
             await locks.Transaction.CommitAsync(CancellationToken.None);

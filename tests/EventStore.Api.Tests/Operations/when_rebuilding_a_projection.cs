@@ -91,6 +91,18 @@ public sealed class when_rebuilding_a_projection(ApiFixture api) : IClassFixture
     }
 
     [Fact]
+    public async Task records_the_finish_after_the_start()
+    {
+        await Seeded();
+
+        var job = await RebuildAsync(api, "EventNameCatalog");
+
+        // To the microsecond: the API's job resource rounds to seconds, which hides a finish stamped before the start.
+        (await ScalarAsync<bool>(api, "select finished_at >= started_at from eventstore.projection_rebuilds where id = $1", Guid.Parse((string)job["id"]!)))
+            .ShouldBeTrue("the finish time must be when the job finished, not when its lock was taken");
+    }
+
+    [Fact]
     public async Task answers_404_for_a_projection_or_workspace_that_does_not_exist()
     {
         var unknownProjection = await api.Host.Send(HttpMethod.Post, "/admin/projections/NoSuchThing/rebuild", token: ApiFixture.AdminToken);
