@@ -160,12 +160,7 @@ public sealed class TableReadModel(string name, string description, string table
             foreach (var copy in staged)
             {
                 run.Report("positioning", total, total);
-                await run.WithRetriesAsync("positioning the timeline copy", async () =>
-                {
-                    await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
-                    await copy.CompleteAsync(connection, cancellation);
-                    return true;
-                }, cancellation);
+                await run.OnConnectionWithRetriesAsync("positioning the timeline copy", copy.CompleteAsync, cancellation);
             }
 
             run.Report("indexing", total, total);
@@ -183,21 +178,15 @@ public sealed class TableReadModel(string name, string description, string table
 
             // Each index is built by one backend; building them side by side uses the database's other cores.
             await Parallel.ForEachAsync(indexing, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, run.Options.Workers), CancellationToken = cancellation },
-                async (index, token) => await run.WithRetriesAsync($"indexing the copy of {index.Model}", async () =>
+                async (index, token) => await run.OnConnectionWithRetriesAsync($"indexing the copy of {index.Model}", async (connection, step) =>
                 {
-                    await using var connection = await run.DataSource.OpenConnectionAsync(token);
-                    await Sql.ExecuteAsync(connection, null, "set maintenance_work_mem = '256MB'", token);
-                    await Sql.ExecuteAsync(connection, null, index.Statement, token);
-                    return true;
+                    await Sql.ExecuteAsync(connection, null, "set maintenance_work_mem = '256MB'", step);
+                    await Sql.ExecuteAsync(connection, null, index.Statement, step);
                 }, token));
             foreach (var (model, key) in keying)
             {
-                await run.WithRetriesAsync($"keying the copy of {model}", async () =>
-                {
-                    await using var connection = await run.DataSource.OpenConnectionAsync(cancellation);
-                    await Sql.ExecuteAsync(connection, null, key, cancellation);
-                    return true;
-                }, cancellation);
+                await run.OnConnectionWithRetriesAsync($"keying the copy of {model}",
+                    (connection, step) => Sql.ExecuteAsync(connection, null, key, step), cancellation);
             }
 
             await run.WithRetriesAsync("switching to the rebuilt tables", async () =>

@@ -249,6 +249,15 @@ public sealed class RebuildRun(IDocumentStore store, NpgsqlDataSource dataSource
         }
     }
 
+    /// <summary>Runs a step on a connection of its own (a new one per attempt), with <see cref="WithRetriesAsync{T}"/>.</summary>
+    public Task OnConnectionWithRetriesAsync(string step, Func<NpgsqlConnection, CancellationToken, Task> work, CancellationToken cancellation) =>
+        WithRetriesAsync(step, async () =>
+        {
+            await using var connection = await DataSource.OpenConnectionAsync(cancellation);
+            await work(connection, cancellation);
+            return true;
+        }, cancellation);
+
     private async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<IEvent> events,
         Func<IDocumentSession, IReadOnlyList<IEvent>, CancellationToken, Task> apply, CancellationToken cancellation)
     {

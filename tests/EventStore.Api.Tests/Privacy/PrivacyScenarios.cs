@@ -16,22 +16,11 @@ public sealed record Traces(long Events, long Streams, long Snapshots, long Time
 /// <summary>Seeding, erasing, exporting, and looking into the database for what an erasure must remove.</summary>
 public static class PrivacyScenarios
 {
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ApiFixture, Task<(string Id, string Secret)>> EraseTokens = [];
-
     /// <summary>Erases with a token of acme that has the <c>users:erase</c> scope (issued once per fixture).</summary>
     public static async Task<Response> Erase(this ApiFixture api, object body)
     {
-        Task<(string Id, string Secret)> token;
-        lock (EraseTokens)
-        {
-            if (!EraseTokens.TryGetValue(api, out token!))
-            {
-                token = api.Host.CreateToken("acme", "users:erase");
-                EraseTokens.Add(api, token);
-            }
-        }
-
-        return await api.Host.Send(HttpMethod.Post, "/users/erase", JsonSerializer.Serialize(body), (await token).Secret);
+        var token = await api.Once("erase token", () => api.Host.CreateToken("acme", "users:erase"));
+        return await api.Host.Send(HttpMethod.Post, "/users/erase", JsonSerializer.Serialize(body), token.Secret);
     }
 
     public static async Task<Response> Export(this ApiFixture api, string query, string token = ApiFixture.AcmeToken) =>

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using EventStore.Api.Tests.Infrastructure;
@@ -26,10 +25,6 @@ public sealed class when_a_client_hangs_up_before_its_event_is_committed(LoggedA
 
     private sealed record HangUp(long CreatedAt, IReadOnlyList<CapturedLog> Logged);
 
-    /// <summary>Each endpoint's hang-up is played once per fixture; its two tests read it.</summary>
-    private static readonly ConditionalWeakTable<LoggedApiFixture, Dictionary<string, HangUp>> Played = [];
-    private static readonly SemaphoreSlim OneAtATime = new(1, 1);
-
     [Theory]
     [MemberData(nameof(EveryEndpoint))]
     public async Task stores_the_event_once(string endpoint)
@@ -49,24 +44,8 @@ public sealed class when_a_client_hangs_up_before_its_event_is_committed(LoggedA
         hangUp.Logged.Where(l => l.Level >= LogLevel.Error).ShouldBeEmpty("a client closing its connection is not an error of the service");
     }
 
-    private async Task<HangUp> PlayAsync(string endpoint)
-    {
-        await OneAtATime.WaitAsync(TestContext.Current.CancellationToken);
-        try
-        {
-            var played = Played.GetValue(api, _ => []);
-            if (!played.TryGetValue(endpoint, out var hangUp))
-            {
-                played[endpoint] = hangUp = await HangUpAsync(endpoint);
-            }
-
-            return hangUp;
-        }
-        finally
-        {
-            OneAtATime.Release();
-        }
-    }
+    /// <summary>Each endpoint's hang-up is played once per fixture (the class's tests run one at a time); its two tests read it.</summary>
+    private Task<HangUp> PlayAsync(string endpoint) => api.Once($"hang-up on {endpoint}", () => HangUpAsync(endpoint));
 
     private async Task<HangUp> HangUpAsync(string endpoint)
     {

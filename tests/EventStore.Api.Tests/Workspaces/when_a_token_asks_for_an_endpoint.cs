@@ -1,5 +1,4 @@
 using System.Net;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using EventStore.Api.Tests.Infrastructure;
 
@@ -66,25 +65,15 @@ public sealed class when_a_token_asks_for_an_endpoint(ApiFixture api) : IClassFi
     /// <summary>Workspace tokens of acme with one scope each, issued through the admin API.</summary>
     private sealed record ScopedTokens(string ReadOnly, string WriteOnly, string EraseOnly);
 
-    private static readonly ConditionalWeakTable<ApiFixture, Task<ScopedTokens>> Issued = [];
-
     /// <summary>Seeds acme's user and name and issues the scoped tokens, once per fixture.</summary>
-    private Task<ScopedTokens> Tokens()
+    private Task<ScopedTokens> Tokens() => api.Once("acme's user, name and scoped tokens", async () =>
     {
-        lock (Issued)
-        {
-            return Issued.GetValue(api, fixture => SeedAsync(fixture));
-        }
-
-        static async Task<ScopedTokens> SeedAsync(ApiFixture fixture)
-        {
-            (await fixture.Host.PostEvent(Scenarios.Event(name: AcmeName, userId: AcmeUser))).Status.ShouldBe(HttpStatusCode.Accepted);
-            return new ScopedTokens(
-                (await fixture.Host.CreateToken("acme", "events:read")).Secret,
-                (await fixture.Host.CreateToken("acme", "events:write")).Secret,
-                (await fixture.Host.CreateToken("acme", "users:erase")).Secret);
-        }
-    }
+        (await api.Host.PostEvent(Scenarios.Event(name: AcmeName, userId: AcmeUser))).Status.ShouldBe(HttpStatusCode.Accepted);
+        return new ScopedTokens(
+            (await api.Host.CreateToken("acme", "events:read")).Secret,
+            (await api.Host.CreateToken("acme", "events:write")).Secret,
+            (await api.Host.CreateToken("acme", "users:erase")).Secret);
+    });
 
     private async Task<Response> Call(string endpoint, string? token)
     {
