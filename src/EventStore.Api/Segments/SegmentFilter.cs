@@ -85,7 +85,8 @@ internal sealed class SegmentFilter
 
     /// <summary>
     /// Appends <c> and alias.column op $n</c> per filter. "N days ago" becomes a timestamp at <paramref name="now"/>;
-    /// every predicate is on a column of event_stats' own indexes (count, first_at, last_at).
+    /// every predicate is on a column the covering index by name holds (count, first_at, last_at), so a filtered read
+    /// never visits the table.
     /// </summary>
     public void AppendSql(SqlBuilder sql, string alias, long now)
     {
