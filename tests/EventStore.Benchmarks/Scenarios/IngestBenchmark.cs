@@ -33,8 +33,13 @@ internal static class IngestBenchmark
             results.Note($"bulk phases {results.BulkUnavailable}");
         }
 
-        // JIT and connection pools warm; its events are outside every measured phase's count.
-        await SingleEventIngest.RunAsync(context, api, store, 8, TimeSpan.FromSeconds(options.Quick ? 1 : 3), recordCheck: false, cancellation);
+        // JIT and connection pools warm (BenchmarkOptions.SingleEventWarmUp); these events are outside every measured
+        // phase's count.
+        await SingleEventIngest.RunAsync(context, api, store, 32, options.SingleEventWarmUp, recordCheck: false, cancellation);
+        if (results.BulkUnavailable is null)
+        {
+            await BulkIngest.RunAsync(context, api, store, 8, options.BulkWarmUp, recordCheck: false, cancellation);
+        }
 
         foreach (var concurrency in options.IngestConcurrencies)
         {
@@ -50,7 +55,7 @@ internal static class IngestBenchmark
             WrkResult? bulk = null;
             if (results.BulkUnavailable is null)
             {
-                bulk = await BulkIngest.RunAsync(context, api, store, concurrency, duration, cancellation);
+                bulk = await BulkIngest.RunAsync(context, api, store, concurrency, duration, recordCheck: true, cancellation);
                 Console.WriteLine($"  POST /events/bulk:             {bulk.BulkAccepted / bulk.Duration.TotalSeconds,10:N0} events/s p50 {bulk.P50Milliseconds:0.00} ms  p99 {bulk.P99Milliseconds:0.00} ms");
             }
 
