@@ -41,6 +41,10 @@ internal static class IngestBenchmark
             await BulkIngest.RunAsync(context, api, store, 8, options.BulkWarmUp, recordCheck: false, cancellation);
         }
 
+        // The warm-up's writes leave autovacuum and a checkpoint due, which would land on the first phases.
+        var settled = await StoreSettling.SettleAsync(store, cancellation);
+        Console.WriteLine($"  warmed up; store settled (vacuum (analyze), checkpoint) in {settled.TotalSeconds:0.0} s");
+
         foreach (var concurrency in options.IngestConcurrencies)
         {
             var duration = options.PhaseDuration;

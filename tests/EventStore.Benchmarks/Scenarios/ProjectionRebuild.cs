@@ -18,17 +18,8 @@ internal static class ProjectionRebuild
     {
         Console.WriteLine("== Projection rebuild ==");
         context.Results.Rebuilds.Add(await TimeAsync(context, database, store, "right after seeding", cancellation));
-        var settling = Stopwatch.StartNew();
-        await using (var connection = await store.OpenConnectionAsync(cancellation))
-        {
-            foreach (var statement in new[] { "vacuum (analyze)", "checkpoint" })
-            {
-                await using var command = new NpgsqlCommand(statement, connection) { CommandTimeout = 0 };
-                await command.ExecuteNonQueryAsync(cancellation);
-            }
-        }
-
-        Console.WriteLine($"  store settled (vacuum (analyze), checkpoint) in {settling.Elapsed.TotalSeconds:0.0} s");
+        var settled = await StoreSettling.SettleAsync(store, cancellation);
+        Console.WriteLine($"  store settled (vacuum (analyze), checkpoint) in {settled.TotalSeconds:0.0} s");
         context.Results.Rebuilds.Add(await TimeAsync(context, database, store, "settled store (after vacuum, checkpoint)", cancellation));
     }
 
