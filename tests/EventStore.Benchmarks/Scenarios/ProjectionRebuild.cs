@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using EventStore.Benchmarks.Orchestration;
 using EventStore.Benchmarks.Reporting;
 using Npgsql;
