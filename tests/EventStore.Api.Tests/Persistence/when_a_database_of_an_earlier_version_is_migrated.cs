@@ -1,7 +1,6 @@
 using EventStore.Api.Tests.Infrastructure;
 using Marten;
-using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
+using static EventStore.Api.Tests.Operations.OperationsScenarios;
 
 namespace EventStore.Api.Tests.Persistence;
 
@@ -14,34 +13,16 @@ public sealed class when_a_database_of_an_earlier_version_is_migrated(ApiFixture
     [Fact]
     public async Task drops_the_event_stats_indexes_by_first_and_last()
     {
-        await ExecuteAsync(
+        await ExecuteAsync(api,
             "create index ix_event_stats_by_first on eventstore.event_stats (tenant_id, name, first_at); " +
             "create index ix_event_stats_by_last on eventstore.event_stats (tenant_id, name, last_at)");
 
         await api.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
 
-        (await EventStatsIndexesAsync()).ShouldBe(
-            ["ix_event_stats_by_count", "ix_event_stats_by_name", "pkey_event_stats_tenant_id_timeline_id_name"],
-            "every event writes an entry into each index of event_stats; ADR 0013 keeps three");
-    }
-
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var command = api.Host.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand(sql);
-        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-    }
-
-    private async Task<List<string>> EventStatsIndexesAsync()
-    {
-        await using var command = api.Host.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand(
-            "select indexname from pg_indexes where schemaname = 'eventstore' and tablename = 'event_stats' order by indexname");
-        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
-        var names = new List<string>();
-        while (await reader.ReadAsync(TestContext.Current.CancellationToken))
-        {
-            names.Add(reader.GetString(0));
-        }
-
-        return names;
+        (await ScalarAsync<string[]>(api,
+            "select array_agg(indexname::text order by indexname) from pg_indexes where schemaname = 'eventstore' and tablename = 'event_stats'"))
+            .ShouldBe(
+                ["ix_event_stats_by_count", "ix_event_stats_by_name", "pkey_event_stats_tenant_id_timeline_id_name"],
+                "every event writes an entry into each index of event_stats; ADR 0013 keeps three");
     }
 }
