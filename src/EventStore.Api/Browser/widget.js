@@ -278,7 +278,7 @@
     if (failures >= MAX_FAILURES || timer) {
       return;
     }
-    var delay = wait || Math.min(60000, 1000 * Math.pow(2, failures - 1)) * (0.5 + Math.random() / 2);
+    var delay = wait || Math.min(60000, 1000 * Math.pow(2, failures - 1) * (1 + Math.random() / 2));
     timer = setTimeout(flush, delay);
   }
 
