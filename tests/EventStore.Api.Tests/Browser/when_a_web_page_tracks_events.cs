@@ -34,6 +34,24 @@ public sealed class when_a_web_page_tracks_events(TrackingSite site, Chromium ch
 
     private static Task WidgetLoaded(IPage page) => page.WaitForFunctionAsync("() => window.Intercom && window.Intercom.eventStoreWidget === true");
 
+    /// <summary>A page of the site (of <paramref name="address"/>, the allowed origin by default) with the widget booted from <paramref name="settings"/>.</summary>
+    private async Task<BrowserPage> OpenWithWidget(object settings, Uri? address = null, params string[] expectedProblems)
+    {
+        var browser = await chromium.OpenAsync(address ?? site.Pages.Address);
+        foreach (var problem in expectedProblems)
+        {
+            browser.Expect(problem);
+        }
+
+        await browser.Page.GotoAsync(site.PageWithWidget(settings));
+        await WidgetLoaded(browser.Page);
+        return browser;
+    }
+
+    /// <summary>Tracks <paramref name="eventName"/> and returns the first console message that <paramref name="matches"/>.</summary>
+    private static Task<IConsoleMessage> TrackAndWaitForConsole(IPage page, string eventName, Func<IConsoleMessage, bool> matches) =>
+        page.RunAndWaitForConsoleMessageAsync(() => page.EvaluateAsync("name => Intercom('trackEvent', name)", eventName), new() { Predicate = matches });
+
     [Fact]
     public async Task a_page_using_intercoms_npm_package_tracks_a_verified_users_events_into_the_timeline_and_summary()
     {
@@ -120,15 +138,11 @@ public sealed class when_a_web_page_tracks_events(TrackingSite site, Chromium ch
     [Fact]
     public async Task a_page_whose_user_hash_is_wrong_has_its_events_refused_with_a_console_warning()
     {
-        await using var browser = await chromium.OpenAsync(site.Pages.Address);
-        browser.Expect("status of 403");
-        browser.Expect("user_hash must be the HMAC-SHA256");
-        await browser.Page.GotoAsync(site.PageWithWidget(new { app_id = "acme", user_id = "forged-user", user_hash = TrackingSite.HashOf("someone-else") }));
-        await WidgetLoaded(browser.Page);
+        await using var browser = await OpenWithWidget(new { app_id = "acme", user_id = "forged-user", user_hash = TrackingSite.HashOf("someone-else") },
+            expectedProblems: ["status of 403", "user_hash must be the HMAC-SHA256"]);
 
-        var warning = await browser.Page.RunAndWaitForConsoleMessageAsync(
-            () => browser.Page.EvaluateAsync("() => Intercom('trackEvent', 'took-over')"),
-            new() { Predicate = message => message.Type == "warning" && message.Text.Contains("refused", StringComparison.Ordinal) });
+        var warning = await TrackAndWaitForConsole(browser.Page, "took-over",
+            message => message.Type == "warning" && message.Text.Contains("refused", StringComparison.Ordinal));
 
         warning.Text.ShouldContain("user_hash must be the HMAC-SHA256");
         (await site.Timeline("forged-user")).ShouldBeEmpty();
@@ -136,17 +150,27 @@ public sealed class when_a_web_page_tracks_events(TrackingSite site, Chromium ch
     }
 
     [Fact]
+    public async Task an_event_that_breaks_a_rule_is_refused_with_a_console_warning_naming_it_and_the_rule()
+    {
+        await using var browser = await OpenWithWidget(new { app_id = "acme", user_id = "rule-breaker", user_hash = TrackingSite.HashOf("rule-breaker") },
+            expectedProblems: "trackEvent('tagged') was refused");
+
+        var warning = await browser.Page.RunAndWaitForConsoleMessageAsync(
+            () => browser.Page.EvaluateAsync("() => { Intercom('trackEvent', 'tagged', { tags: ['a', 'b'] }); Intercom('trackEvent', 'kept'); }"),
+            new() { Predicate = message => message.Type == "warning" });
+
+        warning.Text.ShouldBe("[Intercom] trackEvent('tagged') was refused: metadata.tags is an array; metadata values cannot be arrays (metadata.tags)");
+        await site.TimelineOnceDelivered("rule-breaker", "kept");
+        browser.ShouldHaveNoErrors();
+    }
+
+    [Fact]
     public async Task a_page_of_an_origin_the_workspace_does_not_allow_is_refused_by_cors()
     {
-        await using var browser = await chromium.OpenAsync(site.Pages.OtherOriginAddress);
-        browser.Expect("blocked by CORS policy");
-        browser.Expect("net::ERR_FAILED");
-        await browser.Page.GotoAsync(site.PageWithWidget(new { app_id = "acme", user_id = "cors-user", user_hash = TrackingSite.HashOf("cors-user") }));
-        await WidgetLoaded(browser.Page);
+        await using var browser = await OpenWithWidget(new { app_id = "acme", user_id = "cors-user", user_hash = TrackingSite.HashOf("cors-user") },
+            site.Pages.OtherOriginAddress, "blocked by CORS policy", "net::ERR_FAILED");
 
-        var error = await browser.Page.RunAndWaitForConsoleMessageAsync(
-            () => browser.Page.EvaluateAsync("() => Intercom('trackEvent', 'from-elsewhere')"),
-            new() { Predicate = message => message.Text.Contains("CORS policy", StringComparison.Ordinal) });
+        var error = await TrackAndWaitForConsole(browser.Page, "from-elsewhere", message => message.Text.Contains("CORS policy", StringComparison.Ordinal));
 
         error.Text.ShouldContain(site.Pages.OtherOriginAddress.GetLeftPart(UriPartial.Authority));
         (await site.Timeline("cors-user")).ShouldBeEmpty("the service refused the origin itself, not only the browser");
@@ -156,9 +180,7 @@ public sealed class when_a_web_page_tracks_events(TrackingSite site, Chromium ch
     [Fact]
     public async Task an_event_tracked_right_before_the_page_closes_is_delivered()
     {
-        await using var browser = await chromium.OpenAsync(site.Pages.Address);
-        await browser.Page.GotoAsync(site.PageWithWidget(new { app_id = "acme", user_id = "closing-user", user_hash = TrackingSite.HashOf("closing-user") }));
-        await WidgetLoaded(browser.Page);
+        await using var browser = await OpenWithWidget(new { app_id = "acme", user_id = "closing-user", user_hash = TrackingSite.HashOf("closing-user") });
 
         // The widget gathers calls for a second before sending; closing at once leaves only the page's last moments.
         await browser.Page.EvaluateAsync("() => Intercom('trackEvent', 'closed-the-tab')");
@@ -171,8 +193,8 @@ public sealed class when_a_web_page_tracks_events(TrackingSite site, Chromium ch
     [Fact]
     public async Task a_batch_retried_after_a_network_failure_is_stored_once()
     {
-        await using var browser = await chromium.OpenAsync(site.Pages.Address);
-        browser.Expect("net::ERR_CONNECTION_RESET");
+        await using var browser = await OpenWithWidget(new { app_id = "acme", user_id = "retry-user", user_hash = TrackingSite.HashOf("retry-user") },
+            expectedProblems: "net::ERR_CONNECTION_RESET");
         var answers = new List<JsonNode>();
         // The first request reaches the service and is stored, but the page sees the connection reset: it must send again.
         await browser.Page.RouteAsync("**/messenger/acme/events", async route =>
@@ -188,8 +210,6 @@ public sealed class when_a_web_page_tracks_events(TrackingSite site, Chromium ch
 
             await (first ? route.AbortAsync("connectionreset") : route.FulfillAsync(new() { Response = response }));
         });
-        await browser.Page.GotoAsync(site.PageWithWidget(new { app_id = "acme", user_id = "retry-user", user_hash = TrackingSite.HashOf("retry-user") }));
-        await WidgetLoaded(browser.Page);
 
         await browser.Page.EvaluateAsync("() => { Intercom('trackEvent', 'invited-friend'); Intercom('trackEvent', 'placed-order', { order_id: 8 }); }");
 
@@ -207,11 +227,8 @@ public sealed class when_a_web_page_tracks_events(TrackingSite site, Chromium ch
     [Fact]
     public async Task an_event_tracked_offline_is_delivered_by_the_next_page_once_online()
     {
-        await using var browser = await chromium.OpenAsync(site.Pages.Address);
-        browser.Expect("net::ERR_INTERNET_DISCONNECTED");
         var settings = new { app_id = "acme", user_id = "offline-user", user_hash = TrackingSite.HashOf("offline-user") };
-        await browser.Page.GotoAsync(site.PageWithWidget(settings));
-        await WidgetLoaded(browser.Page);
+        await using var browser = await OpenWithWidget(settings, expectedProblems: "net::ERR_INTERNET_DISCONNECTED");
 
         await browser.Context.SetOfflineAsync(true);
         await browser.Page.EvaluateAsync("() => Intercom('trackEvent', 'read-offline')");
@@ -228,9 +245,7 @@ public sealed class when_a_web_page_tracks_events(TrackingSite site, Chromium ch
     [Fact]
     public async Task an_anonymous_visitors_events_join_the_user_once_it_identifies()
     {
-        await using var browser = await chromium.OpenAsync(site.Pages.Address);
-        await browser.Page.GotoAsync(site.PageWithWidget(new { app_id = "acme" }));
-        await WidgetLoaded(browser.Page);
+        await using var browser = await OpenWithWidget(new { app_id = "acme" });
         var visitor = await browser.Page.EvaluateAsync<string>("() => Intercom('getVisitorId')");
 
         await browser.Page.EvaluateAsync("() => Intercom('trackEvent', 'viewed-pricing', { plan: 'pro' })");
