@@ -155,7 +155,7 @@ public static class TrackFromBrowserEndpoint
         BrowserOrigins.Allow(context.Response, origin);
         if (!browser.VerifiesIdentity && !browser.AllowUnverified)
         {
-            return Refused(context, workspace, StatusCodes.Status403Forbidden, BrowserRefusals.NoIdentityCheck);
+            return ErrorList.Result(context, StatusCodes.Status403Forbidden, BrowserRefusals.NoIdentityCheck);
         }
 
         var raw = await RequestBody.ReadAsync(context, limits.Value.MaxBodyBytes, IsAccepted, context.RequestAborted);
@@ -166,7 +166,8 @@ public static class TrackFromBrowserEndpoint
 
         if (!RequestBody.TryParse(raw.Bytes, out var document, out var problem))
         {
-            return Refused(context, workspace, StatusCodes.Status400BadRequest, new ApiError("bad_request", problem!, "body"));
+            EventStoreMetrics.Rejected(workspace, "bad_request");
+            return ErrorList.Result(context, StatusCodes.Status400BadRequest, new ApiError("bad_request", problem!, "body"));
         }
 
         using (document)
@@ -182,7 +183,7 @@ public static class TrackFromBrowserEndpoint
             var verified = browser.Verifies(user.SignedIdentifier, user.UserHash);
             if (!verified && (!browser.AllowUnverified || (browser.VerifiesIdentity && user.UserHash is not null)))
             {
-                return Refused(context, workspace, StatusCodes.Status403Forbidden, BrowserRefusals.UserNotVerified);
+                return ErrorList.Result(context, StatusCodes.Status403Forbidden, BrowserRefusals.UserNotVerified);
             }
 
             if (rateLimits.Exceeded(workspace, user, batch.Events.Count) is { } exceeded)
@@ -204,10 +205,4 @@ public static class TrackFromBrowserEndpoint
     /// <summary>The widget sends <c>text/plain</c> (no preflight, and the only type <c>sendBeacon</c> sends without one); JSON is accepted too.</summary>
     private static bool IsAccepted(string mediaType) =>
         RequestBody.IsJsonMediaType(mediaType) || mediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase);
-
-    private static IResult Refused(HttpContext context, string workspace, int status, ApiError error)
-    {
-        EventStoreMetrics.Rejected(workspace, error.Code);
-        return ErrorList.Result(context, status, error);
-    }
 }
