@@ -13,9 +13,9 @@ namespace EventStore.Api.Tests.Infrastructure;
 /// </summary>
 public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
 {
-    public const string AcmeToken = "acme-token-0123456789";
-    public const string GlobexToken = "globex-token-0123456789";
-    public const string AdminToken = "admin-token-0123456789";
+    public const string AcmeToken = "acme-token-0123456789-0123456789-abc";
+    public const string GlobexToken = "globex-token-0123456789-0123456789-abc";
+    public const string AdminToken = "admin-token-0123456789-0123456789-abc";
 
     public IAlbaHost Host { get; private set; } = null!;
 

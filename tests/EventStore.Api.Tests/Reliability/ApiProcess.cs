@@ -36,7 +36,8 @@ public sealed class ApiProcess : IAsyncDisposable
         }
     }
 
-    public static ApiProcess Start(string connectionString)
+    /// <summary>Starts the service; <paramref name="settings"/> (environment variables, e.g. <c>Tracking__Bulk__MaxEvents</c>) add to or override the defaults.</summary>
+    public static ApiProcess Start(string connectionString, IReadOnlyDictionary<string, string>? settings = null)
     {
         var folder = ServiceBuild.Directory();
         var port = FreePort();
@@ -57,6 +58,11 @@ public sealed class ApiProcess : IAsyncDisposable
         start.Environment["RateLimits__RequestsPerWindow"] = "0";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__LogLevel__Marten"] = "Critical";
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
         var api = new ApiProcess(process, new Uri($"http://127.0.0.1:{port}"));
         process.OutputDataReceived += (_, line) => api.Append(line.Data);
@@ -64,6 +70,28 @@ public sealed class ApiProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return api;
+    }
+
+    /// <summary>The operating system's id of the process (for <c>/proc/{id}</c>).</summary>
+    public int Id => process.Id;
+
+    /// <summary>Waits for the process to end by itself and returns its exit code; fails when the deadline passes first.</summary>
+    public async Task<int> ExitCodeAsync(TimeSpan deadline)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(deadline);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+        {
+            throw new ShouldAssertException($"the API process was still running after {deadline.TotalSeconds:0}s; its output:{Environment.NewLine}{OutputTail}");
+        }
+
+        // Asynchronous output readers finish after the exit: let them drain.
+        process.WaitForExit();
+        return process.ExitCode;
     }
 
     public HttpClient Client() => new(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
