@@ -27,6 +27,9 @@ public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
     /// <summary>Settings a test class changes (for example a smaller event-name cap).</summary>
     protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
 
+    /// <summary>A test class's changes to its connection string (for example a smaller pool).</summary>
+    protected virtual string Connection(string connectionString) => connectionString;
+
     /// <summary>Anything else a test class needs of the host (for example a logger provider of its own).</summary>
     protected virtual void Configure(IWebHostBuilder builder)
     {
@@ -34,7 +37,7 @@ public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var connectionString = await postgres.CreateDatabaseAsync(GetType().Name);
+        var connectionString = Connection(await postgres.CreateDatabaseAsync(GetType().Name));
         ConnectionString = connectionString;
         Host = await AlbaHost.For<Program>(builder =>
         {
