@@ -187,17 +187,7 @@ public static class ExportUserEndpoint
                 cancellation, workspace, timeline.Id, after.CreatedAt, after.Seq, head.Snapshot, PageSize);
             foreach (var entry in page)
             {
-                writer.WriteStartObject();
-                writer.WriteString("type", "event");
-                writer.WriteString("id", entry.EventId.ToString("N"));
-                writer.WriteString("event_name", entry.Name);
-                writer.WriteNumber("created_at", entry.CreatedAt);
-                writer.WriteString("user_id", timeline.UserId);
-                writer.WriteString("email", timeline.Email);
-                writer.WriteString("intercom_user_id", timeline.Id);
-                writer.WritePropertyName("metadata");
-                writer.WriteRawValue(entry.MetadataJson, skipInputValidation: true);
-                writer.WriteEndObject();
+                ListUserEventsEndpoint.WriteEvent(writer, timeline, entry);
             }
 
             await writer.FlushAsync(cancellation);

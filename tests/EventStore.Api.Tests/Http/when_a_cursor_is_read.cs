@@ -66,7 +66,7 @@ public sealed class when_a_cursor_is_read(ApiFixture api) : IClassFixture<ApiFix
     {
         var (next, _) = await CursorsOf("cursor-4");
         var timelineId = (await api.TimelinesIn("acme")).Single(t => t.UserId == "cursor-4").Id;
-        var position = await PositionOfSecondNewestAsync(timelineId);
+        var position = await FirstPageNextPositionAsync(timelineId);
 
         var legacy = await LegacyCursorAsync($"acme|timeline|{timelineId}|before", position);
         var viaLegacy = await api.Host.Get($"/events?type=user&user_id=cursor-4&per_page=1&before={legacy}");
@@ -85,13 +85,13 @@ public sealed class when_a_cursor_is_read(ApiFixture api) : IClassFixture<ApiFix
         var timelines = await api.TimelinesIn("acme");
         var other = timelines.Single(t => t.UserId == "cursor-6").Id;
 
-        var legacy = await LegacyCursorAsync($"acme|timeline|{other}|before", await PositionOfSecondNewestAsync(other));
+        var legacy = await LegacyCursorAsync($"acme|timeline|{other}|before", await FirstPageNextPositionAsync(other));
 
         (await api.Host.Get($"/events?type=user&user_id=cursor-5&per_page=1&before={legacy}")).ShouldBeError(HttpStatusCode.BadRequest, "parameter_invalid", "before");
     }
 
-    /// <summary>The "created_at:seq" keyset position right after the newest event: what the first page's next cursor holds.</summary>
-    private async Task<string> PositionOfSecondNewestAsync(string timelineId)
+    /// <summary>The "created_at:seq" keyset position of the newest event: what the next cursor of a one-event first page holds.</summary>
+    private async Task<string> FirstPageNextPositionAsync(string timelineId)
     {
         await using var command = api.Database().CreateCommand(
             "select created_at || ':' || seq from eventstore.timeline_entries where tenant_id = 'acme' and timeline_id = $1 order by created_at desc, seq desc limit 1");

@@ -14,29 +14,15 @@ namespace EventStore.Api.Tests.Privacy;
 /// While they crawl, globex reads and writes, a further acme export is asked for, and readiness is probed; then the
 /// readers speed up and read to the end. Played once, by whichever test asks first.
 /// </summary>
-public sealed class SlowExportReaders(PostgresServer postgres) : IAsyncLifetime
+public sealed class SlowExportReaders(PostgresServer postgres) : TwoTenantScenario<SlowExportRun>
 {
     public const int Readers = 12;
     public const int PoolSize = 10;
     public const int Events = 3000;
-    private readonly Lock gate = new();
-    private Task<SlowExportRun>? run;
-    private ApiProcess? api;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public Task<SlowExportRun> Play()
-    {
-        lock (gate)
-        {
-            return run ??= PlayAsync();
-        }
-    }
-
-    private async Task<SlowExportRun> PlayAsync()
+    protected override async Task<SlowExportRun> PlayAsync()
     {
         var connectionString = new NpgsqlConnectionStringBuilder(await postgres.CreateDatabaseAsync(nameof(SlowExportReaders))) { MaxPoolSize = PoolSize }.ConnectionString;
-        api = await TwoTenantService.StartAsync(connectionString, new Dictionary<string, string>
+        var api = Api = await TwoTenantService.StartAsync(connectionString, new Dictionary<string, string>
         {
             // As many exports at once as there are readers: the limit under test here is the pool, not this one.
             ["Privacy__Export__MaxConcurrentPerWorkspace"] = Readers.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -88,14 +74,6 @@ public sealed class SlowExportReaders(PostgresServer postgres) : IAsyncLifetime
             {
                 reader.Dispose();
             }
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (api is not null)
-        {
-            await api.DisposeAsync();
         }
     }
 }

@@ -71,3 +71,36 @@ public static class TwoTenantService
         JsonNode.Parse(body)!["accepted"]!.GetValue<int>().ShouldBe(batch.Count, body);
     }
 }
+
+/// <summary>
+/// A scenario against a <see cref="TwoTenantService"/> process, played once by whichever test asks first; the tests
+/// then check what it recorded. The process is stopped with the fixture.
+/// </summary>
+public abstract class TwoTenantScenario<TRun> : IAsyncLifetime
+{
+    private readonly Lock gate = new();
+    private Task<TRun>? run;
+
+    /// <summary>The process, once the scenario has started it.</summary>
+    protected ApiProcess? Api { get; set; }
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public Task<TRun> Play()
+    {
+        lock (gate)
+        {
+            return run ??= PlayAsync();
+        }
+    }
+
+    protected abstract Task<TRun> PlayAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Api is not null)
+        {
+            await Api.DisposeAsync();
+        }
+    }
+}

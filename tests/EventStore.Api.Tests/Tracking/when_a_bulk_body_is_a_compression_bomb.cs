@@ -7,21 +7,11 @@ using EventStore.Api.Tests.Reliability;
 
 namespace EventStore.Api.Tests.Tracking;
 
-/// <summary>The service as its own process, so that its memory can be read from <c>/proc</c>.</summary>
-public sealed class BombedService(PostgresServer postgres) : IAsyncLifetime
+/// <summary>The service as its own process, so that its memory can be read from <c>/proc</c>; started by the first test.</summary>
+public sealed class BombedService(PostgresServer postgres) : TwoTenantScenario<ApiProcess>
 {
-    public ApiProcess Api { get; private set; } = null!;
-
-    public async ValueTask InitializeAsync() =>
+    protected override async Task<ApiProcess> PlayAsync() =>
         Api = await TwoTenantService.StartAsync(await postgres.CreateDatabaseAsync(nameof(BombedService)));
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Api is not null)
-        {
-            await Api.DisposeAsync();
-        }
-    }
 }
 
 /// <summary>
@@ -63,9 +53,9 @@ public sealed class when_a_bulk_body_is_a_compression_bomb(BombedService service
     }
 
     /// <summary>A figure of <c>/proc/{pid}/status</c>, in bytes.</summary>
-    private long Memory(string field)
+    private static long Memory(ApiProcess api, string field)
     {
-        var line = File.ReadLines($"/proc/{service.Api.Id}/status").Single(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        var line = File.ReadLines($"/proc/{api.Id}/status").Single(l => l.StartsWith(field + ":", StringComparison.Ordinal));
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
     }
 
@@ -75,12 +65,13 @@ public sealed class when_a_bulk_body_is_a_compression_bomb(BombedService service
     {
         var (bomb, mediaType) = Bomb(kind);
         bomb.Length.ShouldBeLessThan(64 * 1024, "a small request");
-        using var client = service.Api.Client();
+        var api = await service.Play();
+        using var client = api.Client();
         // Warmed up with an ordinary compressed bulk request, so that what is measured is the bombs.
         var (body, _) = (Gzip(Encoding.ASCII.GetBytes("""{"event_name":"warm-up","created_at":1700000000,"user_id":"bomb-warm-up"}""" + "\n")), "application/x-ndjson");
         (await SendAsync(client, body, "application/x-ndjson")).Status.ShouldBe(HttpStatusCode.OK);
-        var before = Memory("VmRSS");
-        await File.WriteAllTextAsync($"/proc/{service.Api.Id}/clear_refs", "5", TestContext.Current.CancellationToken); // resets VmHWM to VmRSS
+        var before = Memory(api, "VmRSS");
+        await File.WriteAllTextAsync($"/proc/{api.Id}/clear_refs", "5", TestContext.Current.CancellationToken); // resets VmHWM to VmRSS
 
         var answers = await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => Task.Run(async () =>
         {
@@ -93,7 +84,7 @@ public sealed class when_a_bulk_body_is_a_compression_bomb(BombedService service
             return mine;
         })));
 
-        var peak = Memory("VmHWM");
+        var peak = Memory(api, "VmHWM");
         foreach (var (status, text) in answers.SelectMany(a => a))
         {
             status.ShouldBe(HttpStatusCode.BadRequest, text);

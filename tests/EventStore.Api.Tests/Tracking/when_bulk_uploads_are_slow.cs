@@ -13,27 +13,13 @@ namespace EventStore.Api.Tests.Tracking;
 /// Each upload asks for <c>100 Continue</c>, which Kestrel sends when the service starts reading the body: so the
 /// test sees how many uploads are being read. Played once, by whichever test asks first.
 /// </summary>
-public sealed class SlowBulkUploads(PostgresServer postgres) : IAsyncLifetime
+public sealed class SlowBulkUploads(PostgresServer postgres) : TwoTenantScenario<SlowUploadRun>
 {
     public const int Uploads = 4;
     public const int PerWorkspace = 2;
-    private readonly Lock gate = new();
-    private Task<SlowUploadRun>? run;
-    private ApiProcess? api;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public Task<SlowUploadRun> Play()
+    protected override async Task<SlowUploadRun> PlayAsync()
     {
-        lock (gate)
-        {
-            return run ??= PlayAsync();
-        }
-    }
-
-    private async Task<SlowUploadRun> PlayAsync()
-    {
-        api = await TwoTenantService.StartAsync(await postgres.CreateDatabaseAsync(nameof(SlowBulkUploads)), new Dictionary<string, string>
+        var api = Api = await TwoTenantService.StartAsync(await postgres.CreateDatabaseAsync(nameof(SlowBulkUploads)), new Dictionary<string, string>
         {
             ["Tracking__Bulk__MaxConcurrentRequests"] = Uploads.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Tracking__Bulk__MaxConcurrentRequestsPerWorkspace"] = PerWorkspace.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -69,14 +55,6 @@ public sealed class SlowBulkUploads(PostgresServer postgres) : IAsyncLifetime
             {
                 upload.Dispose();
             }
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (api is not null)
-        {
-            await api.DisposeAsync();
         }
     }
 }
