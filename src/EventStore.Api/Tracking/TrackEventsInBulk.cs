@@ -33,8 +33,12 @@ public sealed class BulkOptions
     /// <summary>Bulk requests, once read, parsed and decided at once; more wait for their turn.</summary>
     public int MaxConcurrentRequests { get; set; } = 4;
 
-    /// <summary>Bulk requests of one workspace in progress at once, reading their bodies included; more wait for their turn.</summary>
-    public int MaxConcurrentRequestsPerWorkspace { get; set; } = 2;
+    /// <summary>
+    /// Bulk requests of one workspace in progress at once, reading their bodies included; more wait for their turn.
+    /// As many as are decided at once by default: one workspace alone is as fast as before, and never has more
+    /// requests anywhere (reading, queued or deciding) than the service decides at once.
+    /// </summary>
+    public int MaxConcurrentRequestsPerWorkspace { get; set; } = 4;
 
     /// <summary>How long a request waits for its turn (429 for its workspace's, 503 for the service's) before it is refused.</summary>
     public TimeSpan AdmissionTimeout { get; set; } = TimeSpan.FromSeconds(10);
