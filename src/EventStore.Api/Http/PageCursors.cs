@@ -12,9 +12,9 @@ namespace EventStore.Api.Http;
 /// being the associated data: a changed, truncated or borrowed cursor is a 400 instead of a wrong page, and its
 /// position (transaction ids, sequence numbers shared by every workspace) cannot be read. The nonce is derived from
 /// the list and the position (as in SIV), so the same page always gets the same link, and a nonce never serves two
-/// different positions. The key is derived from
-/// a secret kept in the database (created on first use), so every node and every restart accepts the same cursors.
-/// Cursors of the previous release (readable, HMAC-signed with that secret) are still accepted; see docs/security.md.
+/// different positions. The keys are derived from a secret kept in the database (created on first use), so every
+/// node and every restart accepts the same cursors. Cursors of the previous release (readable, HMAC-signed with that
+/// secret) are still accepted during the transition; see docs/security.md.
 /// </summary>
 public sealed class PageCursors(NpgsqlDataSource dataSource)
 {

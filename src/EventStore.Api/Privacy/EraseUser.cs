@@ -47,7 +47,7 @@ public static class EraseUserEndpoint
 
         var workspace = context.User.WorkspaceOf();
         var removed = await WriteConflicts.RetryAsync(
-            () => UserErasure.EraseAsync(store, dataSource, context, workspace, who, clock.GetUtcNow(), cancellation), cancellation);
+            () => UserErasure.EraseAsync(store, dataSource, workspace, who, clock.GetUtcNow(), context.Features.Get<ClaimedKey>()?.ClaimId, cancellation), cancellation);
         return removed is { } count
             ? ApiJson.Ok(new { type = "user.erasure", erased = true, events_removed = count })
             : ErrorList.Result(context, StatusCodes.Status404NotFound, new ApiError("not_found", "User Not Found"));
@@ -81,8 +81,12 @@ public static class UserErasure
     private static readonly string Timelines = $"{Schema}.mt_doc_usertimeline";
     private static readonly string Occurrences = OccurrenceKeys.Table.QualifiedName;
 
-    /// <summary>Erases the user and returns how many tracked events were removed, or null when nobody has that identifier.</summary>
-    public static async Task<long?> EraseAsync(IDocumentStore store, NpgsqlDataSource dataSource, HttpContext context, string workspace, UserReference who, DateTimeOffset now, CancellationToken cancellation)
+    /// <summary>
+    /// Erases the user and returns how many tracked events were removed, or null when nobody has that identifier.
+    /// <paramref name="ownClaim"/>: the erasing request's <c>Idempotency-Key</c> claim, if any, which is kept.
+    /// </summary>
+    public static async Task<long?> EraseAsync(IDocumentStore store, NpgsqlDataSource dataSource, string workspace, UserReference who, DateTimeOffset now,
+        Guid? ownClaim, CancellationToken cancellation)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellation);
@@ -131,7 +135,7 @@ public static class UserErasure
         await Sql.ExecuteAsync(connection, transaction, $"delete from {Schema}.mt_streams where tenant_id = $1 and id = $2", cancellation, workspace, timelineId);
         await Sql.ExecuteAsync(connection, transaction, $"delete from {Timelines} where tenant_id = $1 and id = $2", cancellation, workspace, timelineId);
         // Responses kept for Idempotency-Key replays (a segment search lists users) must not bring the user back.
-        await IdempotencyKeys.ForgetResponsesMentioningAsync(connection, transaction, context, workspace, Mentions(timelineId, locked), cancellation);
+        await IdempotencyKeys.ForgetResponsesMentioningAsync(connection, transaction, workspace, Mentions(timelineId, locked), ownClaim, cancellation);
 
         // The audit record, through Marten on the same transaction (Marten does not commit it: we do).
         var options = Marten.Services.SessionOptions.ForTransaction(transaction, shouldAutoCommit: false);

@@ -70,14 +70,14 @@ public static class IdempotencyKeys
     /// any of <paramref name="mentions"/> (the user's identifiers as responses write them), so that no replay brings
     /// the user back, and the claims still in progress, whose responses may have been read before the erasure (they
     /// are then not stored). A retry with one of those keys runs its request again, as with a new key.
-    /// The erasing request's own claim (<paramref name="context"/>) is kept, so that its retry is replayed.
+    /// The erasing request's own claim (<paramref name="keep"/>) is kept, so that its retry is replayed.
     /// </summary>
-    public static Task ForgetResponsesMentioningAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, HttpContext context, string workspace,
-        IEnumerable<string> mentions, CancellationToken cancellation) =>
+    public static Task ForgetResponsesMentioningAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string workspace,
+        IEnumerable<string> mentions, Guid? keep, CancellationToken cancellation) =>
         Sql.ExecuteAsync(connection, transaction,
             $"delete from {Table.QualifiedName} where tenant_id = $1 and claim_id <> $3 " +
             "and (status is null or exists (select 1 from unnest($2::bytea[]) m where position(m in body) > 0))",
-            cancellation, workspace, mentions.Select(Encoding.UTF8.GetBytes).ToArray(), context.Features.Get<ClaimedKey>()?.ClaimId ?? Guid.Empty);
+            cancellation, workspace, mentions.Select(Encoding.UTF8.GetBytes).ToArray(), keep ?? Guid.Empty);
 
     public static bool IsValidKey(string? key) =>
         key is { Length: > 0 and <= MaxKeyLength } && key.All(c => c is >= ' ' and <= '~');
@@ -343,8 +343,8 @@ public sealed class IdempotencyStore(NpgsqlDataSource dataSource, IOptions<Idemp
 }
 
 /// <summary>
-/// Deletes expired keys (older than <c>Idempotency:Retention</c>) every <c>Idempotency:PurgeInterval</c>, starting
-/// when the node starts. Every node runs it: batches skip the rows another node is deleting, and deleting what is
+/// Deletes expired keys (older than <c>Idempotency:Retention</c>) every <c>Idempotency:PurgeInterval</c>, the first
+/// time one interval after the node starts. Every node runs it: batches skip the rows another node is deleting, and deleting what is
 /// already gone is a no-op, so nodes never wait for each other nor do the work twice.
 /// </summary>
 public sealed class IdempotencyKeyPurge(NpgsqlDataSource dataSource, IOptions<IdempotencyOptions> options, ILogger<IdempotencyKeyPurge> logger) : BackgroundService
@@ -385,21 +385,17 @@ public sealed class IdempotencyKeyPurge(NpgsqlDataSource dataSource, IOptions<Id
         }
     }
 
-    /// <summary>Deletes every expired key, a batch at a time; returns how many.</summary>
-    public async Task<long> PurgeAsync(CancellationToken cancellation)
+    /// <summary>Deletes every expired key, a batch at a time.</summary>
+    private async Task PurgeAsync(CancellationToken cancellation)
     {
-        long deleted = 0;
-        int last;
+        int deleted;
         do
         {
             await using var command = dataSource.CreateCommand(PurgeSql);
             command.Parameters.AddWithValue(options.Value.Retention);
             command.Parameters.AddWithValue(Batch);
-            last = await command.ExecuteNonQueryAsync(cancellation);
-            deleted += last;
+            deleted = await command.ExecuteNonQueryAsync(cancellation);
         }
-        while (last == Batch && !cancellation.IsCancellationRequested);
-
-        return deleted;
+        while (deleted == Batch);
     }
 }

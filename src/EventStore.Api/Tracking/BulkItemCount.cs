@@ -7,8 +7,8 @@ namespace EventStore.Api.Tracking;
 /// Counts the items of a POST /events/bulk body while it is read (the elements of a JSON array, or the non-blank
 /// lines of NDJSON) and stops the reading at the first item beyond the limit: a compressed body of a million tiny
 /// items is refused after a few kilobytes, without decompressing, splitting or parsing the rest. Each call resumes
-/// where the previous one stopped, so the whole body is scanned once. A body it cannot follow (not an array,
-/// invalid JSON) is left for the parser to refuse.
+/// where the previous one stopped, so the body is scanned about once. It only stops early: what it lets through is
+/// counted again by the parser, and a body it cannot follow (not an array, invalid JSON) is left for it to refuse.
 /// </summary>
 public sealed class BulkItemCount : IBodyWatcher
 {
@@ -23,6 +23,9 @@ public sealed class BulkItemCount : IBodyWatcher
     private readonly int maxItems;
     private JsonReaderState state = new(Strict);
     private int scanned;
+
+    /// <summary>How much must have been read before the JSON reader tries again (see <see cref="CountElements"/>).</summary>
+    private int retryAt;
     private bool lineHasContent;
     private bool followed = true;
     private bool started;
@@ -72,6 +75,13 @@ public sealed class BulkItemCount : IBodyWatcher
 
     private void CountElements(ReadOnlySpan<byte> body)
     {
+        // A token still incomplete (a long string) is read again from its start: try again only once the unread rest
+        // has doubled, so that a 5 MiB string is scanned a few times, not once per chunk.
+        if (body.Length < retryAt)
+        {
+            return;
+        }
+
         var reader = new Utf8JsonReader(body[scanned..], isFinalBlock: false, state);
         try
         {
@@ -100,5 +110,6 @@ public sealed class BulkItemCount : IBodyWatcher
 
         scanned += (int)reader.BytesConsumed;
         state = reader.CurrentState;
+        retryAt = body.Length + (body.Length - scanned);
     }
 }

@@ -5,7 +5,8 @@ namespace EventStore.Api.Tests.Tracking;
 
 /// <summary>
 /// The count that stops reading a bulk body at the first item beyond the limit, fed the body as it arrives in chunks
-/// of any size (each call sees everything read so far).
+/// of any size (each call sees everything read so far). It only stops early: a body it lets through is still
+/// counted by the parser, so it may look at a long token's tail a little late.
 /// </summary>
 public sealed class when_counting_bulk_items_while_reading
 {
@@ -33,12 +34,18 @@ public sealed class when_counting_bulk_items_while_reading
     [Theory]
     [MemberData(nameof(ChunkSizes))]
     public void keeps_reading_a_json_array_of_exactly_the_limit(int chunk) =>
-        Feed("""[{"a":{"b":[1,2]}}, 2, "x", [3], null, true]""", ndjson: false, max: 6, chunk).ShouldBe((true, 6));
+        Feed("""[{"a":{"b":[1,2]}}, 2, "x", [3], null, true]""", ndjson: false, max: 6, chunk).KeepReading.ShouldBeTrue();
 
     [Theory]
     [MemberData(nameof(ChunkSizes))]
     public void stops_at_the_first_array_element_beyond_the_limit(int chunk) =>
         Feed("[" + string.Join(',', Enumerable.Repeat("{}", 50)) + "]", ndjson: false, max: 10, chunk).ShouldBe((false, 11));
+
+    [Theory]
+    [MemberData(nameof(ChunkSizes))]
+    public void stops_after_an_element_whose_string_spans_many_chunks(int chunk) =>
+        Feed("[{\"event_name\":\"" + new string('x', 20_000) + "\"}" + string.Concat(Enumerable.Repeat(", {}", 10_000)) + "]", ndjson: false, max: 2, chunk)
+            .ShouldBe((false, 3));
 
     [Theory]
     [MemberData(nameof(ChunkSizes))]
