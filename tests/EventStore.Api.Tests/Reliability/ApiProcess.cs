@@ -15,6 +15,7 @@ public sealed class ApiProcess : IAsyncDisposable
 {
     private readonly Process process;
     private readonly StringBuilder output = new();
+    private readonly List<string> errorLines = [];
 
     private ApiProcess(Process process, Uri address)
     {
@@ -23,6 +24,18 @@ public sealed class ApiProcess : IAsyncDisposable
     }
 
     public Uri Address { get; }
+
+    /// <summary>Every line the process logged at Error or Critical (JSON console lines), or wrote as an unhandled exception.</summary>
+    public IReadOnlyList<string> ErrorLines
+    {
+        get
+        {
+            lock (output)
+            {
+                return [.. errorLines];
+            }
+        }
+    }
 
     /// <summary>The last lines the process wrote, for failure messages.</summary>
     public string OutputTail
@@ -36,7 +49,10 @@ public sealed class ApiProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the service; <paramref name="settings"/> (environment variables, e.g. <c>Tracking__Bulk__MaxEvents</c>) add to or override the defaults.</summary>
+    /// <summary>
+    /// Starts the service in Production on a free port, with rate limits off and logs at Warning;
+    /// <paramref name="settings"/> (configuration keys, <c>:</c> or <c>__</c>) add to or override these.
+    /// </summary>
     public static ApiProcess Start(string connectionString, IReadOnlyDictionary<string, string>? settings = null)
     {
         var folder = ServiceBuild.Directory();
@@ -57,10 +73,9 @@ public sealed class ApiProcess : IAsyncDisposable
         start.Environment["Workspaces__0__AccessTokens__0"] = ApiFixture.AcmeToken;
         start.Environment["RateLimits__RequestsPerWindow"] = "0";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
-        start.Environment["Logging__LogLevel__Marten"] = "Critical";
-        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
-            start.Environment[name] = value;
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
@@ -146,12 +161,35 @@ public sealed class ApiProcess : IAsyncDisposable
 
         lock (output)
         {
+            if (IsError(line))
+            {
+                errorLines.Add(line);
+            }
+
             output.AppendLine(line);
             if (output.Length > 64_000)
             {
                 output.Remove(0, output.Length - 16_000);
             }
         }
+    }
+
+    private static bool IsError(string line)
+    {
+        if (line.StartsWith('{'))
+        {
+            try
+            {
+                using var json = System.Text.Json.JsonDocument.Parse(line);
+                return json.RootElement.TryGetProperty("LogLevel", out var level) && level.GetString() is "Error" or "Critical";
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return false;
+            }
+        }
+
+        return line.StartsWith("Unhandled exception", StringComparison.Ordinal);
     }
 
     private static int FreePort()
