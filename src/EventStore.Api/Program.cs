@@ -5,6 +5,7 @@ using EventStore.Api.Hosting;
 using EventStore.Api.Http;
 using EventStore.Api.Operations;
 using EventStore.Api.Persistence;
+using EventStore.Api.Privacy;
 using EventStore.Api.Protection;
 using EventStore.Api.Telemetry;
 using EventStore.Api.Tracking;
@@ -29,6 +30,13 @@ var connectionString = ConnectionDefaults.Apply(builder.Configuration.GetConnect
 if (builder.Environment.IsProduction())
 {
     builder.Logging.ClearProviders().AddJsonConsole(json => json.IncludeScopes = true);
+    // One readable line and a non-zero exit, not a stack trace, for a guessable token (Workspaces/TokenStrength.cs).
+    if (TokenStrength.FindWeak(builder.Configuration.GetSection("Workspaces").Get<List<WorkspaceOptions>>() ?? [],
+            builder.Configuration.GetSection("Admin").Get<AdminOptions>() ?? new AdminOptions()) is { } weakToken)
+    {
+        await Console.Error.WriteLineAsync(weakToken);
+        return 1;
+    }
 }
 
 builder.Services.AddSingleton(TimeProvider.System);
@@ -36,6 +44,8 @@ builder.Services.AddOptions<TrackingRules>().BindConfiguration("Tracking");
 builder.Services.AddOptions<GroupCommitOptions>().BindConfiguration("Tracking:GroupCommit");
 builder.Services.AddOptions<BulkOptions>().BindConfiguration("Tracking:Bulk");
 builder.Services.AddSingleton<BulkAdmission>();
+builder.Services.AddOptions<ExportOptions>().BindConfiguration("Privacy:Export");
+builder.Services.AddSingleton<ExportAdmission>();
 builder.Services.AddSingleton<EventCommitter>();
 builder.Services.AddHostedService(services => services.GetRequiredService<EventCommitter>());
 builder.Services.AddSingleton(services => new AccessTokens(
@@ -46,9 +56,11 @@ builder.Services.AddSingleton<IssuedTokens>();
 builder.Services.AddAccessTokenAuthentication();
 // Browser/: the widget script and the endpoint web pages track through (Workspaces:N:Browser:*, Browser:*; ADR 0014).
 builder.Services.AddBrowserTracking();
-builder.Services.AddEventStoreHealthChecks(connectionString);
+builder.Services.AddEventStoreHealthChecks();
 // Protection/: Kestrel limits, per-workspace rate limits (RateLimits:*), idempotency keys (Idempotency:*).
 builder.AddRequestProtection();
+// Http/PublicAddress.cs: PublicUrl, and forwarded headers from ForwardedHeaders:KnownProxies / KnownNetworks only.
+builder.AddPublicAddress();
 builder.AddEventStoreTelemetry();
 
 // One connection pool for Marten and for the read side's own SQL.
@@ -93,9 +105,13 @@ app.Services.GetService<EventStore.LocalPostgres.LocalPostgresCluster>();
 
 app.UseRequestIds();
 app.UseErrorList();
+// Http/PublicAddress.cs: forwarded headers from known proxies, AllowedHosts, PublicUrl.
+app.UsePublicAddress();
 // Protection/: URL, query and header size limits, before anything reads them.
 app.UseRequestLimits();
 app.UseIntercomVersionCheck();
+// Protection/: repeated 401s from one client address are refused for a while (429), before any token lookup.
+app.UseAuthenticationThrottle();
 app.UseAuthentication();
 app.UseAuthorization();
 // Protection/: rate limits, then Idempotency-Key replays; both need the authenticated workspace.

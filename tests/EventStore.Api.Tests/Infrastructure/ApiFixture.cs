@@ -13,9 +13,9 @@ namespace EventStore.Api.Tests.Infrastructure;
 /// </summary>
 public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
 {
-    public const string AcmeToken = "acme-token-0123456789";
-    public const string GlobexToken = "globex-token-0123456789";
-    public const string AdminToken = "admin-token-0123456789";
+    public const string AcmeToken = "acme-token-0123456789-0123456789-abc";
+    public const string GlobexToken = "globex-token-0123456789-0123456789-abc";
+    public const string AdminToken = "admin-token-0123456789-0123456789-abc";
 
     public IAlbaHost Host { get; private set; } = null!;
 
@@ -27,6 +27,9 @@ public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
     /// <summary>Settings a test class changes (for example a smaller event-name cap).</summary>
     protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
 
+    /// <summary>A test class's changes to its connection string (for example a smaller pool).</summary>
+    protected virtual string Connection(string connectionString) => connectionString;
+
     /// <summary>Anything else a test class needs of the host (for example a logger provider of its own).</summary>
     protected virtual void Configure(IWebHostBuilder builder)
     {
@@ -34,7 +37,7 @@ public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var connectionString = await postgres.CreateDatabaseAsync(GetType().Name);
+        var connectionString = Connection(await postgres.CreateDatabaseAsync(GetType().Name));
         ConnectionString = connectionString;
         Host = await AlbaHost.For<Program>(builder =>
         {

@@ -12,7 +12,7 @@ public sealed class FiveRequestsPerWindow(PostgresServer postgres) : ApiFixture(
     public const long WindowSeconds = 1_000_000_000;
     public static readonly string[] Workspaces = ["rl-1", "rl-2", "rl-3", "rl-4", "rl-5", "rl-6", "rl-7", "rl-8"];
 
-    public static string TokenOf(string workspace) => $"{workspace}-token-0123456789";
+    public static string TokenOf(string workspace) => $"{workspace}-token-0123456789-0123456789-abc";
 
     protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {
@@ -32,7 +32,7 @@ public sealed class FiveRequestsPerWindow(PostgresServer postgres) : ApiFixture(
 public sealed class FuzzedService(PostgresServer postgres) : ApiFixture(postgres)
 {
     public const string Workspace = "fuzz";
-    public const string Token = "fuzz-token-0123456789";
+    public const string Token = "fuzz-token-0123456789-0123456789-abc";
     public const string PageOrigin = "https://app.fuzz.test";
     public const string IdentitySecret = "fuzz-identity-secret-0123456789";
 
