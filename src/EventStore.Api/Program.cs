@@ -7,6 +7,7 @@ using EventStore.Api.Persistence;
 using EventStore.Api.Protection;
 using EventStore.Api.Telemetry;
 using EventStore.Api.Tracking;
+using EventStore.Api.WebConsole;
 using EventStore.Api.Workspaces;
 using EventStore.Domain.Tracking;
 using JasperFx;
@@ -91,6 +92,8 @@ app.UseRequestIds();
 app.UseErrorList();
 // Protection/: URL, query and header size limits, before anything reads them.
 app.UseRequestLimits();
+// WebConsole/: the console's static files at /console, before authentication (they hold no data).
+app.UseConsole();
 app.UseIntercomVersionCheck();
 app.UseAuthentication();
 app.UseAuthorization();
