@@ -26,8 +26,8 @@ public sealed class ConsoleService(PostgresServer postgres) : LiveService(postgr
     /// <summary>A user whose one event carries each of Intercom's metadata types.</summary>
     public const string TypedUser = "typed-user";
 
-    /// <summary>Markup that would run script if it were ever parsed as HTML.</summary>
-    public const string Markup = "<img src=x onerror=\"window.injected=1\">";
+    /// <summary>Markup that would run script (setting <c>window.injected</c>) if it were ever parsed as HTML; a valid event name as is.</summary>
+    public const string Markup = "<img src=x onerror=\"injected=1\">";
 
     /// <summary>A user with more events than one page of the timeline.</summary>
     public const string BusyUser = "busy-user";
@@ -85,7 +85,10 @@ public sealed class ConsoleService(PostgresServer postgres) : LiveService(postgr
 
             await TrackAsync(new
             {
-                event_name = "placed-order", created_at = Now - 3600, user_id = TypedUser, email = "typed@example.org",
+                event_name = "placed-order",
+                created_at = Now - 3600,
+                user_id = TypedUser,
+                email = "typed@example.org",
                 metadata = new Dictionary<string, object>
                 {
                     ["order_total"] = new { amount = 34999, currency = "eur" },

@@ -96,7 +96,7 @@ async function drawTokens(section) {
   const tokens = (await api('/admin/tokens')).access_tokens;
   const revoke = token => button('Revoke', () => confirmRevoke(section, token), { 'aria-label': `Revoke ${token.name || token.id}` });
   replace(section, h('h2', { id: 'tokens-title' }, 'Access tokens'),
-    table('Issued access tokens', ['Name', 'Workspace', 'Scopes', 'Id', 'Created', ''],
+    table('Issued access tokens', ['Name', 'Workspace', 'Scopes', 'Id', 'Created', 'Action'],
       tokens.map(t => [t.name || '—', t.workspace, t.scopes.join(', '), h('code', {}, t.id), time(t.created_at), revoke(t)]),
       { empty: 'No token has been issued (tokens in configuration are not listed).' }),
     createForm(section));

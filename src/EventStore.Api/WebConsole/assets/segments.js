@@ -31,7 +31,7 @@ async function drawNames(section) {
     }
   }, { 'data-name': entry.name, 'aria-label': `${entry.archived ? 'Unarchive' : 'Archive'} ${entry.name}` });
   replace(section, h('h2', { id: 'names-title' }, 'Event names'),
-    table('Event names', ['Name', 'Description', 'Users', 'Events', 'First', 'Last', 'Status', ''],
+    table('Event names', ['Name', 'Description', 'Users', 'Events', 'First', 'Last', 'Status', 'Action'],
       catalog.map(entry => [h('span', { class: 'event-name' }, entry.name), entry.description ?? '', number(entry.user_count), number(entry.event_count),
         time(entry.first), time(entry.last), entry.archived ? 'archived' : 'active', toggle(entry)]),
       { empty: 'No event has been tracked yet.' }));

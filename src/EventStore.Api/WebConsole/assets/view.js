@@ -68,7 +68,8 @@ export function field(label, control, hint) {
 
 export function table(caption, headers, rows, { empty = 'Nothing yet.' } = {}) {
   if (rows.length === 0) return h('p', { class: 'empty' }, empty);
-  return h('div', { class: 'table-wrap', role: 'region', 'aria-label': caption, tabindex: '0' },
+  // A region (scrollable with the keyboard at phone width) named apart from the section around it.
+  return h('div', { class: 'table-wrap', role: 'region', 'aria-label': `${caption}, table`, tabindex: '0' },
     h('table', {},
       h('caption', {}, caption),
       h('thead', {}, h('tr', {}, headers.map(header => h('th', { scope: 'col' }, header)))),
