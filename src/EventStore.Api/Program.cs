@@ -79,6 +79,8 @@ builder.Host.UseWolverine(options =>
     options.CodeGeneration.TypeLoadMode = builder.Environment.IsDevelopment() ? TypeLoadMode.Auto : TypeLoadMode.Static;
 });
 builder.Services.AddWolverineHttp();
+// Http/ApiDocument.cs: the OpenAPI document (/openapi/v1.json) and its interactive reference (/scalar/v1).
+builder.Services.AddApiDocument();
 
 var app = builder.Build();
 
@@ -102,6 +104,7 @@ app.UseWorkspaceProtection();
 app.MapEventStoreHealthChecks();
 app.MapEventStoreMetrics();
 app.MapWolverineEndpoints();
+app.MapApiDocument();
 
 return await app.RunJasperFxCommands(args);
 
