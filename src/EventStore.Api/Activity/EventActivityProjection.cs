@@ -94,6 +94,23 @@ public sealed class EventActivityProjection : IProjection
             "on conflict (tenant_id, hour, name, shard) do update set count = a.count + excluded.count",
             cancellation, workspace, timelineId, trackedEventType);
 
+    /// <summary>
+    /// Recounts <paramref name="target"/> (a rebuild's copy) for one workspace, or all when null, from <c>timeline_entries</c>, which
+    /// holds one row per tracked event and loses an erased user's rows in the erasure's transaction. A rebuild does this, with
+    /// writers held and the timeline already switched, when a user was erased while it ran: the counts hold no user, so the
+    /// erased user's share of the copy cannot be picked out (ADR 0014).
+    /// </summary>
+    public static async Task RecountFromTimelinesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string target, string? workspace,
+        CancellationToken cancellation)
+    {
+        await Sql.ExecuteAsync(connection, transaction, $"delete from {target} where $1::varchar is null or tenant_id = $1", cancellation, workspace);
+        await Sql.ExecuteAsync(connection, transaction,
+            $"insert into {target} (tenant_id, hour, name, shard, count) " +
+            $"select tenant_id, floor(created_at / {SecondsPerHour}.0)::bigint * {SecondsPerHour}, name, 0, count(*) " +
+            $"from {Timelines.TimelineProjection.Table.QualifiedName} where $1::varchar is null or tenant_id = $1 group by 1, 2, 3",
+            cancellation, workspace);
+    }
+
     /// <summary>The table, registered with Marten's schema objects so start-up and <c>db-apply</c> create and migrate it.</summary>
     public static Table Definition()
     {

@@ -62,7 +62,8 @@ public static class ReadModels
             (shadow, _, _) => new AccumulatedStats(new EventStatsProjection(shadow)), keyedWhileFilled: true),
         new TableReadModel(EventActivityProjection.ProjectionName, "Tracked events per hour and event name, for the console's overview (GET /events/activity)",
             EventActivityProjection.Table.Name, [typeof(EventTracked)],
-            (shadow, _, _) => new AccumulatedActivity(new EventActivityProjection(shadow)), keyedWhileFilled: true, keyedByTimeline: false),
+            (shadow, _, _) => new AccumulatedActivity(new EventActivityProjection(shadow)), keyedWhileFilled: true,
+            recountAfterErasure: EventActivityProjection.RecountFromTimelinesAsync),
     ];
 
     public static ReadModel? Named(string name) => All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
@@ -80,11 +81,12 @@ public static class ReadModels
 /// key (<paramref name="keyedWhileFilled"/> false), which makes every insert several times cheaper; the key is
 /// built with the other indexes, and a row written twice (a page committed whose commit was reported lost, then
 /// retried) fails that step, so the rebuild fails and the live table stays as it was.
-/// A table whose rows are not per user (<paramref name="keyedByTimeline"/> false, <c>event_activity</c>) cannot drop an erased
-/// user's rows from the copy: when a user was erased while it was filled, the rebuild fails and is to be started again.
+/// A user erased while the copy was filled may have left rows in it: they are dropped by timeline at the switch, or, for a
+/// table whose rows are not per user (<c>event_activity</c>), the copy is recounted by <paramref name="recountAfterErasure"/>.
 /// </summary>
 public sealed class TableReadModel(string name, string description, string table, IReadOnlyList<Type> eventTypes,
-    Func<string, string, string?, Marten.Events.Projections.IProjection> projectionInto, bool keyedWhileFilled, bool keyedByTimeline = true)
+    Func<string, string, string?, Marten.Events.Projections.IProjection> projectionInto, bool keyedWhileFilled,
+    Func<NpgsqlConnection, NpgsqlTransaction, string, string?, CancellationToken, Task>? recountAfterErasure = null)
     : ReadModel(name, description, eventTypes)
 {
     private const string Schema = EventStoreSchema.SchemaName;
@@ -279,14 +281,12 @@ public sealed class TableReadModel(string name, string description, string table
     /// <summary>With writers held: the copy, complete up to now, replaces the live table (or the workspace's rows in it).</summary>
     private async Task SwitchAsync(RebuildRun run, NpgsqlConnection connection, NpgsqlTransaction transaction, bool erasedSinceMark, CancellationToken cancellation)
     {
-        if (erasedSinceMark && !keyedByTimeline)
+        if (erasedSinceMark && recountAfterErasure is not null)
         {
-            // Counts without users: what an erased user added to the copy cannot be told apart (ADR 0014).
-            throw new RebuildFailedException(
-                $"A user was erased while {Name} was rebuilt, and its counts cannot be corrected in the copy; start the rebuild again", null);
+            // Counts without users: recounted from rows that are per user (switched before this table), ADR 0014.
+            await recountAfterErasure(connection, transaction, Shadow, run.Workspace, cancellation);
         }
-
-        if (erasedSinceMark)
+        else if (erasedSinceMark)
         {
             // A user erased while the copy was filled may have left rows in it: keep only rows of timelines that exist.
             await Sql.ExecuteAsync(connection, transaction,

@@ -45,6 +45,8 @@ public sealed class ConsoleService(PostgresServer postgres) : LiveService(postgr
         await browser.Page.GetByLabel("Access token").FillAsync(token);
         await browser.Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Expect(browser.Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync();
+        // The first page has loaded what it shows (a page sets aria-busy while it loads).
+        await Expect(browser.Page.Locator("#main")).ToHaveAttributeAsync("aria-busy", "false");
         return browser;
     }
 

@@ -26,7 +26,10 @@ function route() {
 
 function allowed(page) { return page && (page.operator ? me.operator : Boolean(me.workspace)); }
 
+let shown = 0;
+
 async function show() {
+  const generation = ++shown;
   leave();
   leave = () => {};
   if (!session.token) return signIn();
@@ -39,16 +42,20 @@ async function show() {
     location.replace(`#/${me.operator ? 'operations' : 'overview'}`);
     return;
   }
+  main.setAttribute('aria-busy', 'true');
   layout(name);
   document.title = `${page.title} · Event store console`;
   const content = h('div', { class: 'page' });
   replace(main, h('h1', {}, page.title), content);
   main.focus({ preventScroll: true });
   try {
-    leave = (await page.module.render(content, { me, params })) ?? (() => {});
+    const cleanup = (await page.module.render(content, { me, params })) ?? (() => {});
+    // Another page was shown while this one loaded: stop this one's polling at once.
+    if (generation === shown) leave = cleanup; else cleanup();
   } catch (error) {
     content.append(alertBox(`This page could not be loaded: ${error.message}`));
   }
+  if (generation === shown) main.setAttribute('aria-busy', 'false');
 }
 
 function layout(current) {
@@ -85,8 +92,8 @@ function signIn(message) {
       const token = input.value.trim();
       me = await api('/me', { token });
       session.start(token);
-      location.hash = me.operator ? '#/operations' : '#/overview';
-      await show();
+      const home = me.operator ? '#/operations' : '#/overview';
+      if (location.hash === home) await show(); else location.hash = home;
     } catch (error) {
       replace(feedback, alertBox(error.status === 401 ? refusedMessage : `Could not sign in: ${error.message}`));
       input.focus();
