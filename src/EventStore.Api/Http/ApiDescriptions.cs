@@ -1,7 +1,7 @@
-using EventStore.Api.Activity;
 using EventStore.Api.Admin;
 using EventStore.Api.EventNames;
 using EventStore.Api.Operations;
+using EventStore.Api.Overview;
 using EventStore.Api.Segments;
 using EventStore.Api.Tracking;
 using EventStore.Api.Workspaces;

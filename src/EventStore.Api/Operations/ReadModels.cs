@@ -1,4 +1,4 @@
-using EventStore.Api.Activity;
+using EventStore.Api.Overview;
 using EventStore.Api.Persistence;
 using EventStore.Api.Summaries;
 using EventStore.Api.Timelines;

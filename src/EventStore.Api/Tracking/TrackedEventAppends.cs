@@ -1,3 +1,4 @@
+using EventStore.Api.Overview;
 using EventStore.Api.Persistence;
 using EventStore.Api.Summaries;
 using EventStore.Api.Timelines;
@@ -38,7 +39,7 @@ public static class TrackedEventAppends
 
     private static readonly EventStatsProjection Stats = new();
 
-    private static readonly Activity.EventActivityProjection Activity = new();
+    private static readonly EventActivityProjection ActivityCounts = new();
 
     /// <summary>Queues the appends and their projections on the session, after whatever is already queued.</summary>
     public static void Queue(IDocumentSession session, IReadOnlyList<(string Timeline, IReadOnlyList<EventTracked> Events)> appends)
@@ -73,8 +74,6 @@ public static class TrackedEventAppends
         var stats = new Dictionary<StatsKey, EventStats>();
         EventStatsProjection.Merge(events, stats);
         Stats.QueueUpsert(session, stats);
-        var activity = new Dictionary<Activity.ActivityKey, long>();
-        EventStore.Api.Activity.EventActivityProjection.Count(events, activity);
-        Activity.QueueUpsert(session, activity);
+        ActivityCounts.Queue(session, events);
     }
 }

@@ -25,10 +25,10 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "EventStore.Api.Activity.GetEventActivityEndpoint").SetTag("http.route", "/events/activity").SetTag("http.request.method", "GET");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "EventStore.Api.Overview.GetEventActivityEndpoint").SetTag("http.route", "/events/activity").SetTag("http.request.method", "GET");
             
             // The actual HTTP request handler execution
-            var result = await EventStore.Api.Activity.GetEventActivityEndpoint.Get(httpContext, _npgsqlDataSource, _timeProvider).ConfigureAwait(false);
+            var result = await EventStore.Api.Overview.GetEventActivityEndpoint.Get(httpContext, _npgsqlDataSource, _timeProvider).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

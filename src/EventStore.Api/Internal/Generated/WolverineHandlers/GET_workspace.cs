@@ -29,10 +29,10 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "EventStore.Api.Activity.GetWorkspaceEndpoint").SetTag("http.route", "/workspace").SetTag("http.request.method", "GET");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "EventStore.Api.Overview.GetWorkspaceEndpoint").SetTag("http.route", "/workspace").SetTag("http.request.method", "GET");
             
             // The actual HTTP request handler execution
-            var result = await EventStore.Api.Activity.GetWorkspaceEndpoint.Get(httpContext, _documentStore, _npgsqlDataSource, _optionsOfTrackingRules).ConfigureAwait(false);
+            var result = await EventStore.Api.Overview.GetWorkspaceEndpoint.Get(httpContext, _documentStore, _npgsqlDataSource, _optionsOfTrackingRules).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

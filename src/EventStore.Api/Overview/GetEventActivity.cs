@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Authorization;
 using Npgsql;
 using Wolverine.Http;
 
-namespace EventStore.Api.Activity;
+namespace EventStore.Api.Overview;
 
 /// <summary>One event name's counts in an activity chart, one per bucket, and their sum.</summary>
 public sealed record ActivitySeries(string Name, long Total, IReadOnlyList<long> Counts);

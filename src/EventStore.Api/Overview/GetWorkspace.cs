@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Wolverine.Http;
 
-namespace EventStore.Api.Activity;
+namespace EventStore.Api.Overview;
 
 /// <summary>The caller's workspace in figures: the answer of <c>GET /workspace</c>.</summary>
 public sealed record WorkspaceTotals(string Id, long Users, long Events, int ActiveEventNames, int ArchivedEventNames, int ActiveEventNameCap)

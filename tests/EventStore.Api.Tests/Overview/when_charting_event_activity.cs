@@ -1,11 +1,11 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using EventStore.Api.Activity;
+using EventStore.Api.Overview;
 using EventStore.Api.Tests.Infrastructure;
 using EventStore.Api.Tests.Operations;
 using EventStore.Api.Tests.Privacy;
 
-namespace EventStore.Api.Tests.Activity;
+namespace EventStore.Api.Tests.Overview;
 
 /// <summary>GET /events/activity and GET /workspace: events per hour and per day by name, and the workspace's totals.</summary>
 public sealed class when_charting_event_activity(ApiFixture api) : IClassFixture<ApiFixture>

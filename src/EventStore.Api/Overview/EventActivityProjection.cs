@@ -7,7 +7,7 @@ using Npgsql;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
 
-namespace EventStore.Api.Activity;
+namespace EventStore.Api.Overview;
 
 /// <summary>
 /// Builds <c>event_activity</c>: how many events of each name were tracked in each hour (UTC, by the event's
@@ -48,10 +48,16 @@ public sealed class EventActivityProjection : IProjection
 
     public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
+        Queue(operations, events);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Counts the events and queues one upsert of the counts on the session (Marten's path and the set-based appends).</summary>
+    public void Queue(IDocumentOperations operations, IEnumerable<IEvent> events)
+    {
         var counts = new Dictionary<ActivityKey, long>();
         Count(events, counts);
         QueueUpsert(operations, counts);
-        return Task.CompletedTask;
     }
 
     /// <summary>Adds the tracked events among <paramref name="events"/> to <paramref name="into"/>, per (workspace, hour, name).</summary>
