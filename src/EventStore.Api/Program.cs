@@ -1,3 +1,4 @@
+using EventStore.Api.Browser;
 using EventStore.Api.Errors;
 using EventStore.Api.Health;
 using EventStore.Api.Hosting;
@@ -44,6 +45,8 @@ builder.Services.AddSingleton(services => new AccessTokens(
 // Tokens issued at run time (POST /admin/tokens, `tokens create`), looked up in PostgreSQL on every request.
 builder.Services.AddSingleton<IssuedTokens>();
 builder.Services.AddAccessTokenAuthentication();
+// Browser/: the widget script and the endpoint web pages track through (Workspaces:N:Browser:*, Browser:*; ADR 0014).
+builder.Services.AddBrowserTracking();
 builder.Services.AddEventStoreHealthChecks(connectionString);
 // Protection/: Kestrel limits, per-workspace rate limits (RateLimits:*), idempotency keys (Idempotency:*).
 builder.AddRequestProtection();
@@ -86,6 +89,7 @@ var app = builder.Build();
 
 // Fail at start, not at the first request, when the tokens are misconfigured.
 app.Services.GetRequiredService<AccessTokens>();
+app.Services.GetRequiredService<BrowserWorkspaces>();
 
 // Resolving the development cluster (if any) hands it to the container, which stops it on shutdown.
 app.Services.GetService<EventStore.LocalPostgres.LocalPostgresCluster>();
@@ -103,8 +107,15 @@ app.UseAuthorization();
 app.UseWorkspaceProtection();
 app.MapEventStoreHealthChecks();
 app.MapEventStoreMetrics();
+app.MapBrowserTracking();
 app.MapWolverineEndpoints();
 app.MapApiDocument();
+
+// `describe` prints every configuration value: mask the secrets (the components above already hold the real ones).
+if (DescribedConfiguration.IsDescribe(args))
+{
+    DescribedConfiguration.HideSecrets(builder.Configuration);
+}
 
 return await app.RunJasperFxCommands(args);
 

@@ -16,7 +16,7 @@ internal sealed record Answer(int Status, string Description, Type? Body = null,
 
 /// <summary>How one endpoint is described in the OpenAPI document.</summary>
 internal sealed record Operation(string Tag, string Summary, string Description, IReadOnlyList<QueryParameter> Query, Type? Request, IReadOnlyList<Answer> Answers,
-    IReadOnlyList<int> Errors, IReadOnlyList<string>? RequestContentTypes = null);
+    IReadOnlyList<int> Errors, IReadOnlyList<string>? RequestContentTypes = null, bool Anonymous = false);
 
 /// <summary>
 /// What the OpenAPI document says of each endpoint, in one place: the endpoints parse their query strings and bodies
@@ -93,6 +93,13 @@ internal static class ApiDescriptions
             [], typeof(CreateTokenShape), [new(201, "The token and its secret", typeof(CreatedAccessTokenResource))], [400, 404, 413, 415]),
         ["GET /admin/tokens"] = new("Access", "List tokens", "Tokens issued at run time and not revoked, never their secrets (operator token).",
             [new("workspace", "Only this workspace's")], null, [new(200, "The tokens", typeof(TokenListShape))], [400, 404]),
+        ["POST /messenger/{appId}/events"] = new("Browser", "Track from a web page", "What the widget sends for Intercom('trackEvent', …): no token; " +
+            "the page's origin must be allowed for the workspace (appId) and the user verified by user_hash. Same rules and answer as POST /events/bulk.",
+            [], typeof(BrowserBatchShape), [new(200, "Each event's outcome", typeof(BulkResult))], [400, 403, 413, 415], Anonymous: true),
+        ["GET /messenger/widget.js"] = new("Browser", "The widget script", "window.Intercom for trackEvent, boot, update, shutdown, getVisitorId.",
+            [], null, [new(200, "The script", ContentType: "text/javascript")], [], Anonymous: true),
+        ["GET /widget/{appId}"] = new("Browser", "The widget script (Intercom's URL shape)", "The same script, at the path Intercom's loaders use.",
+            [], null, [new(200, "The script", ContentType: "text/javascript")], [], Anonymous: true),
         ["DELETE /admin/tokens/{id}"] = new("Access", "Revoke a token", "The next request with it is 401, on every node (operator token).",
             [], null, [new(204, "Revoked")], [404]),
     };

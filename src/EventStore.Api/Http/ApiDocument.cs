@@ -127,7 +127,14 @@ public static class ApiDocument
             operation.Responses[answer.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)] = response;
         }
 
-        foreach (var status in described.Errors.Concat([401, 403, 429, 503]).Distinct().Order())
+        if (described.Anonymous)
+        {
+            // No token: an empty requirement list overrides the document's bearer requirement.
+            operation.Security = [];
+        }
+
+        int[] always = described.Anonymous ? [429, 503] : [401, 403, 429, 503];
+        foreach (var status in described.Errors.Concat(always).Distinct().Order())
         {
             operation.Responses[status.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new OpenApiResponse
             {

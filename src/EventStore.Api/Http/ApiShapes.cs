@@ -115,6 +115,19 @@ internal sealed class DescriptionShape
     public required string? Description { get; init; }
 }
 
+[Description("A batch from the widget: the booted user and their events (created_at is stamped by the server when absent)")]
+internal sealed class BrowserBatchShape
+{
+    public string? UserId { get; init; }
+
+    public string? Email { get; init; }
+
+    [Description("Lower-case hex HMAC-SHA256 of user_id (or email) with the workspace's identity secret")]
+    public string? UserHash { get; init; }
+
+    public required IReadOnlyList<JsonElement> Events { get; init; }
+}
+
 [Description("One of user_id, email or intercom_user_id")]
 internal sealed class UserReferenceShape
 {

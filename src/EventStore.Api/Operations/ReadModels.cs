@@ -283,7 +283,7 @@ public sealed class TableReadModel(string name, string description, string table
     {
         if (erasedSinceMark && recountAfterErasure is not null)
         {
-            // Counts without users: recounted from rows that are per user (switched before this table), ADR 0014.
+            // Counts without users: recounted from rows that are per user (switched before this table), ADR 0015.
             await recountAfterErasure(connection, transaction, Shadow, run.Workspace, cancellation);
         }
         else if (erasedSinceMark)

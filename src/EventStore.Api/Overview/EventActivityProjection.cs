@@ -16,7 +16,7 @@ namespace EventStore.Api.Overview;
 /// counted: they say how often, not when. A row is hot (every event of a name in an hour updates it), so each
 /// connection writes a shard of its own (<see cref="Shards"/>): concurrent group commits never wait on each other's row,
 /// and readers add the shards up. All the rules of this read model are here: which events count, the hour, the
-/// upsert, and what an erasure takes away (ADR 0014).
+/// upsert, and what an erasure takes away (ADR 0015).
 /// </summary>
 public sealed class EventActivityProjection : IProjection
 {
@@ -104,7 +104,7 @@ public sealed class EventActivityProjection : IProjection
     /// Recounts <paramref name="target"/> (a rebuild's copy) for one workspace, or all when null, from <c>timeline_entries</c>, which
     /// holds one row per tracked event and loses an erased user's rows in the erasure's transaction. A rebuild does this, with
     /// writers held and the timeline already switched, when a user was erased while it ran: the counts hold no user, so the
-    /// erased user's share of the copy cannot be picked out (ADR 0014).
+    /// erased user's share of the copy cannot be picked out (ADR 0015).
     /// </summary>
     public static async Task RecountFromTimelinesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string target, string? workspace,
         CancellationToken cancellation)

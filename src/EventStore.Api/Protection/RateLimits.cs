@@ -40,8 +40,10 @@ public interface IWorkspaceRateLimiter
 }
 
 /// <summary>
-/// Lock-free fixed-window counter: per workspace one 64-bit word holding (window number, units used),
-/// updated with compare-and-swap, so concurrent requests never lose a count and a window rolls over atomically.
+/// Lock-free fixed-window counter: per key (a workspace, or a browser visitor) one 64-bit word holding (window number,
+/// units used), updated with compare-and-swap, so concurrent requests never lose a count and a window rolls over
+/// atomically. When a new window starts, the counters of keys idle since an earlier one are dropped, so that keys
+/// without end (visitors) cost memory only while active (a request racing that sweep may go uncounted).
 /// </summary>
 public sealed class FixedWindowRateLimiter : IWorkspaceRateLimiter
 {
@@ -49,6 +51,7 @@ public sealed class FixedWindowRateLimiter : IWorkspaceRateLimiter
     private readonly TimeProvider clock;
     private readonly int limit;
     private readonly int windowSeconds;
+    private long sweptWindow;
 
     public FixedWindowRateLimiter(IOptions<RateLimitOptions> options, TimeProvider clock)
     {
@@ -69,6 +72,11 @@ public sealed class FixedWindowRateLimiter : IWorkspaceRateLimiter
         var now = clock.GetUtcNow().ToUnixTimeSeconds();
         var window = now / windowSeconds;
         var resetAt = (window + 1) * windowSeconds;
+        if (Interlocked.Exchange(ref sweptWindow, window) != window)
+        {
+            ForgetIdleBefore(window);
+        }
+
         var counter = counters.GetOrAdd(workspace, static _ => new Counter());
         while (true)
         {
@@ -83,6 +91,17 @@ public sealed class FixedWindowRateLimiter : IWorkspaceRateLimiter
             if (units == 0 || Interlocked.CompareExchange(ref counter.State, next, state) == state)
             {
                 return new RateLimitDecision(true, limit, (int)(limit - used - units), resetAt, windowSeconds, now);
+            }
+        }
+    }
+
+    private void ForgetIdleBefore(long window)
+    {
+        foreach (var (key, counter) in counters)
+        {
+            if ((uint)(Volatile.Read(ref counter.State) >>> 32) != (uint)window)
+            {
+                counters.TryRemove(KeyValuePair.Create(key, counter));
             }
         }
     }

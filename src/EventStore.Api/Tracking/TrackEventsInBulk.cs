@@ -104,6 +104,15 @@ public static class TrackEventsInBulkEndpoint
         var parsed = items.Select(item => item.Json is { } json
             ? TrackEventRequest.Parse(json, rules.Value, now)
             : new ParsedTrackRequest(null, [item.Problem!], [])).ToList();
+        return ApiJson.Ok(await TrackAsync(bus, workspace, parsed, atomic));
+    }
+
+    /// <summary>
+    /// Commits the valid items of a parsed batch together (through the <see cref="EventCommitter"/>) and reports each
+    /// item in order; every item is counted in the metrics once. Shared with the browser endpoint.
+    /// </summary>
+    internal static async Task<BulkResult> TrackAsync(IMessageBus bus, string workspace, IReadOnlyList<ParsedTrackRequest> parsed, bool atomic)
+    {
         var commands = parsed.Select(p => p.Command).OfType<TrackEvent>().ToList();
         var refuseAll = atomic && commands.Count < parsed.Count;
 
@@ -129,12 +138,12 @@ public static class TrackEventsInBulkEndpoint
             }
         }
 
-        return ApiJson.Ok(new BulkResult(
+        return new BulkResult(
             results.Count(r => r.Status == "accepted"),
             results.Count(r => r.Status == "duplicate"),
             results.Count(r => r.Status == "rejected"),
             results.Count(r => r.Status == "not_stored"),
-            results));
+            results);
     }
 
     private static bool IsAccepted(string mediaType) =>

@@ -7,7 +7,7 @@ namespace EventStore.Api.WebConsole;
 /// The web console at <c>/console</c>: static files embedded in this assembly (no build step, no Node.js, nothing on
 /// disk to lose), served without a token (they hold no data: every page reads the JSON API with the token the person
 /// signs in with) and with a strict Content-Security-Policy: scripts, styles and requests only from this origin, no
-/// inline script or style, no framing. See ADR 0014.
+/// inline script or style, no framing. See ADR 0015.
 /// </summary>
 public static class ConsoleSite
 {

@@ -40,8 +40,16 @@ public sealed class when_reading_the_api_document(ApiFixture api) : IClassFixtur
             operation["tags"]!.AsArray().Count.ShouldBe(1, key);
             var responses = operation["responses"]!.AsObject();
             responses.Any(r => r.Key.StartsWith('2')).ShouldBeTrue($"{key} names its success");
-            var unauthorized = responses["401"]!["content"]!["application/json"]!["schema"]!;
-            unauthorized["properties"]!["errors"].ShouldNotBeNull($"{key}: errors are error.list");
+            var error = responses["503"]!["content"]!["application/json"]!["schema"]!;
+            error["properties"]!["errors"].ShouldNotBeNull($"{key}: errors are error.list");
+            if (ApiDescriptions.All[key].Anonymous)
+            {
+                operation["security"]!.AsArray().ShouldBeEmpty($"{key} needs no token");
+            }
+            else
+            {
+                responses["401"].ShouldNotBeNull($"{key} needs a token");
+            }
         }
     }
 

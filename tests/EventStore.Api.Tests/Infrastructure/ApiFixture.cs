@@ -38,22 +38,27 @@ public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
         ConnectionString = connectionString;
         Host = await AlbaHost.For<Program>(builder =>
         {
-            builder.UseEnvironment("Testing");
-            builder.UseSetting("ConnectionStrings:Postgres", connectionString);
-            builder.UseSetting("Workspaces:0:Id", "acme");
-            builder.UseSetting("Workspaces:0:AccessTokens:0", AcmeToken);
-            builder.UseSetting("Workspaces:1:Id", "globex");
-            builder.UseSetting("Workspaces:1:AccessTokens:0", GlobexToken);
-            builder.UseSetting("Admin:AccessTokens:0", AdminToken);
-            builder.UseSetting("Logging:LogLevel:Default", "Warning");
-            builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore", "Warning");
-            foreach (var (key, value) in Settings)
-            {
-                builder.UseSetting(key, value);
-            }
-
+            ConfigureService(builder, connectionString, Settings);
             Configure(builder);
         });
+    }
+
+    /// <summary>The service as every test fixture runs it: Testing environment, acme, globex, an operator, quiet logs.</summary>
+    internal static void ConfigureService(IWebHostBuilder builder, string connectionString, IReadOnlyDictionary<string, string> settings)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:Postgres", connectionString);
+        builder.UseSetting("Workspaces:0:Id", "acme");
+        builder.UseSetting("Workspaces:0:AccessTokens:0", AcmeToken);
+        builder.UseSetting("Workspaces:1:Id", "globex");
+        builder.UseSetting("Workspaces:1:AccessTokens:0", GlobexToken);
+        builder.UseSetting("Admin:AccessTokens:0", AdminToken);
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore", "Warning");
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 
     /// <summary>Every event stored in a workspace, oldest first, straight from Marten's event store.</summary>
