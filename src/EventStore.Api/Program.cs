@@ -9,6 +9,7 @@ using EventStore.Api.Privacy;
 using EventStore.Api.Protection;
 using EventStore.Api.Telemetry;
 using EventStore.Api.Tracking;
+using EventStore.Api.WebConsole;
 using EventStore.Api.Workspaces;
 using EventStore.Domain.Tracking;
 using JasperFx;
@@ -93,6 +94,8 @@ builder.Host.UseWolverine(options =>
     options.CodeGeneration.TypeLoadMode = builder.Environment.IsDevelopment() ? TypeLoadMode.Auto : TypeLoadMode.Static;
 });
 builder.Services.AddWolverineHttp();
+// Http/ApiDocument.cs: the OpenAPI document (/openapi/v1.json) and its interactive reference (/scalar/v1).
+builder.Services.AddApiDocument();
 
 var app = builder.Build();
 
@@ -109,6 +112,8 @@ app.UseErrorList();
 app.UsePublicAddress();
 // Protection/: URL, query and header size limits, before anything reads them.
 app.UseRequestLimits();
+// WebConsole/: the console's static files at /console, before authentication (they hold no data).
+app.UseConsole();
 app.UseIntercomVersionCheck();
 // Protection/: repeated 401s from one client address are refused for a while (429), before any token lookup.
 app.UseAuthenticationThrottle();
@@ -120,6 +125,7 @@ app.MapEventStoreHealthChecks();
 app.MapEventStoreMetrics();
 app.MapBrowserTracking();
 app.MapWolverineEndpoints();
+app.MapApiDocument();
 
 // `describe` prints every configuration value: mask the secrets (the components above already hold the real ones).
 if (DescribedConfiguration.IsDescribe(args))

@@ -131,6 +131,7 @@ public static class UserErasure
             cancellation, workspace, timelineId, tracked, imported);
         await Sql.ExecuteAsync(connection, transaction, $"delete from {TimelineProjection.Table.QualifiedName} where tenant_id = $1 and timeline_id = $2", cancellation, workspace, timelineId);
         await Sql.ExecuteAsync(connection, transaction, $"delete from {EventStatsProjection.Table.QualifiedName} where tenant_id = $1 and timeline_id = $2", cancellation, workspace, timelineId);
+        await Overview.EventActivityProjection.ForgetTimelineAsync(connection, transaction, workspace, timelineId, tracked, cancellation);
         await Sql.ExecuteAsync(connection, transaction, $"delete from {Schema}.mt_events where tenant_id = $1 and stream_id = $2", cancellation, workspace, timelineId);
         await Sql.ExecuteAsync(connection, transaction, $"delete from {Schema}.mt_streams where tenant_id = $1 and id = $2", cancellation, workspace, timelineId);
         await Sql.ExecuteAsync(connection, transaction, $"delete from {Timelines} where tenant_id = $1 and id = $2", cancellation, workspace, timelineId);
