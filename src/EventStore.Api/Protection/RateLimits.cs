@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using EventStore.Api.Errors;
 using EventStore.Api.Telemetry;
@@ -11,8 +12,10 @@ namespace EventStore.Api.Protection;
 /// <summary><c>RateLimits:*</c>: requests per workspace per fixed window; <c>RequestsPerWindow = 0</c> disables the limit.</summary>
 public sealed class RateLimitOptions
 {
+    [Range(0, int.MaxValue)]
     public int RequestsPerWindow { get; set; } = 1000;
 
+    [Range(1, int.MaxValue)]
     public int WindowSeconds { get; set; } = 10;
 }
 

@@ -47,6 +47,7 @@ public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
             builder.UseSetting("Admin:AccessTokens:0", AdminToken);
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
             builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore", "Warning");
+            builder.UseSetting("Logging:LogLevel:Microsoft.Hosting.Lifetime", "Warning");
             // Marten logs every failed batch as an error, including the write conflicts the service retries on
             // purpose under concurrency; in CI output they would bury the name of a failing test.
             builder.UseSetting("Logging:LogLevel:Marten", "Critical");

@@ -13,8 +13,11 @@ namespace EventStore.Api.Tests.Reliability;
 /// </summary>
 public sealed class ApiProcess : IAsyncDisposable
 {
+    private const int MaxStandardOutputLines = 10_000;
+
     private readonly Process process;
     private readonly StringBuilder output = new();
+    private readonly List<string> standardOutput = [];
 
     private ApiProcess(Process process, Uri address)
     {
@@ -36,30 +39,55 @@ public sealed class ApiProcess : IAsyncDisposable
         }
     }
 
-    public static ApiProcess Start(string connectionString)
+    /// <summary>Every line the process wrote to standard output so far (the first 10,000).</summary>
+    public IReadOnlyList<string> StandardOutput
     {
-        var folder = ServiceBuild.Directory();
-        var port = FreePort();
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        get
         {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            lock (standardOutput)
+            {
+                return [.. standardOutput];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts the service in Production with workspace acme; <paramref name="settings"/> are more environment variables,
+    /// and a null value removes one of these (for example <c>Workspaces__0__Id</c>).
+    /// </summary>
+    public static ApiProcess Start(string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var port = FreePort();
+        var environment = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+            ["ConnectionStrings__Postgres"] = connectionString,
+            ["Workspaces__0__Id"] = "acme",
+            ["Workspaces__0__AccessTokens__0"] = ApiFixture.AcmeToken,
+            ["RateLimits__RequestsPerWindow"] = "0",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__Marten"] = "Critical",
         };
-        start.ArgumentList.Add(Path.Combine(folder, "EventStore.Api.dll"));
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment["ConnectionStrings__Postgres"] = connectionString;
-        start.Environment["Workspaces__0__Id"] = "acme";
-        start.Environment["Workspaces__0__AccessTokens__0"] = ApiFixture.AcmeToken;
-        start.Environment["RateLimits__RequestsPerWindow"] = "0";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        start.Environment["Logging__LogLevel__Marten"] = "Critical";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            environment[key] = value;
+        }
+
+        var start = ServiceProcess.StartInfo(environment, []);
+        foreach (var (key, value) in environment.Where(setting => setting.Value is null))
+        {
+            start.Environment.Remove(key);
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
         var api = new ApiProcess(process, new Uri($"http://127.0.0.1:{port}"));
-        process.OutputDataReceived += (_, line) => api.Append(line.Data);
+        process.OutputDataReceived += (_, line) =>
+        {
+            api.Append(line.Data);
+            api.AppendStandardOutput(line.Data);
+        };
         process.ErrorDataReceived += (_, line) => api.Append(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -89,6 +117,22 @@ public sealed class ApiProcess : IAsyncDisposable
             },
             deadline,
             $"the API process at {Address} to become ready; its output:{Environment.NewLine}{OutputTail}");
+    }
+
+    /// <summary>SIGTERM, as a service manager stops it, then waits (bounded) for the process to exit; returns its exit code.</summary>
+    public async Task<int> StopAsync(TimeSpan deadline)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(deadline);
+        await process.WaitForExitAsync(timeout.Token);
+        // The asynchronous readers may still be handing over the last lines: wait for the end of both streams.
+        process.WaitForExit();
+        return process.ExitCode;
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no draining, no flushing; in-flight requests are cut off.</summary>
@@ -126,7 +170,23 @@ public sealed class ApiProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    private void AppendStandardOutput(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (standardOutput)
+        {
+            if (standardOutput.Count < MaxStandardOutputLines)
+            {
+                standardOutput.Add(line);
+            }
+        }
+    }
+
+    public static int FreePort()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+
+namespace EventStore.Api.Tests.Infrastructure;
+
+/// <summary>What a run of the service's executable printed, and how it ended.</summary>
+public sealed record ProcessRun(int ExitCode, string Output, string Errors)
+{
+    /// <summary>Both streams, for failure messages.</summary>
+    public override string ToString() => $"exit code {ExitCode}{Environment.NewLine}stdout:{Environment.NewLine}{Output}{Environment.NewLine}stderr:{Environment.NewLine}{Errors}";
+}
+
+/// <summary>
+/// The service's own executable (<c>dotnet EventStore.Api.dll</c>, from <see cref="ServiceBuild.Directory"/>) run to its
+/// end, the way an operator runs it: configured by environment variables only. A run that has not ended by the deadline
+/// is killed and fails the test.
+/// </summary>
+public static class ServiceProcess
+{
+    public static readonly TimeSpan Deadline = TimeSpan.FromMinutes(2);
+
+    public static ProcessStartInfo StartInfo(IReadOnlyDictionary<string, string?> environment, IEnumerable<string> args)
+    {
+        var directory = ServiceBuild.Directory();
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(directory, "EventStore.Api.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        return start;
+    }
+
+    public static Task<ProcessRun> RunAsync(IReadOnlyDictionary<string, string?> environment, params string[] args) =>
+        RunAsync(environment, Deadline, args);
+
+    public static async Task<ProcessRun> RunAsync(IReadOnlyDictionary<string, string?> environment, TimeSpan deadline, params string[] args)
+    {
+        using var process = Process.Start(StartInfo(environment, args)) ?? throw new InvalidOperationException("dotnet did not start");
+        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var errors = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(deadline);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+            throw new TimeoutException($"`{string.Join(' ', args)}` was still running after {deadline.TotalSeconds:0} s (killed):{Environment.NewLine}{await output}{Environment.NewLine}{await errors}");
+        }
+
+        return new ProcessRun(process.ExitCode, await output, await errors);
+    }
+}
