@@ -8,8 +8,6 @@ using EventStore.Api.Protection;
 using EventStore.Api.Telemetry;
 using EventStore.Api.Tracking;
 using EventStore.Api.Workspaces;
-using EventStore.Domain.Tracking;
-using JasperFx;
 using JasperFx.CodeGeneration;
 using Marten;
 using Npgsql;

@@ -34,8 +34,9 @@ public static class ServiceCommandLine
 
     private static readonly string[] HelpFlags = ["--help", "-h", "-?", "/?"];
 
-    /// <summary>True when <paramref name="args"/> name a command rather than options of the service itself.</summary>
-    public static bool IsCommand(string[] args) => args.Length > 0 && !args[0].StartsWith('-') && args[0] != "run";
+    /// <summary>True when <paramref name="args"/> name a command rather than options or settings (<c>Key=value</c>) of the service itself.</summary>
+    public static bool IsCommand(string[] args) =>
+        args.Length > 0 && !args[0].StartsWith('-') && !args[0].Contains('=') && args[0] != "run";
 
     /// <summary>
     /// Answers help (<c>help</c>, <c>--help</c>, <c>help &lt;command&gt;</c>, <c>&lt;command&gt; --help</c>) and unknown
@@ -43,10 +44,16 @@ public static class ServiceCommandLine
     /// </summary>
     public static async Task<int?> AnswerWithoutHostAsync(string[] args)
     {
-        if (args.Length > 0 && (HelpFlags.Contains(args[0]) || args[0] == "help") && args.Skip(1).All(HelpFlags.Contains))
+        if (args.Length > 0 && (args[0] == "help" || HelpFlags.Contains(args[0])))
         {
-            Console.Out.Write(Help());
-            return 0;
+            var asked = args.Skip(1).FirstOrDefault(arg => !HelpFlags.Contains(arg));
+            if (asked is null)
+            {
+                Console.Out.Write(Help());
+                return 0;
+            }
+
+            return await UsageAsync(asked);
         }
 
         if (!IsCommand(args))
@@ -54,22 +61,12 @@ public static class ServiceCommandLine
             return null;
         }
 
-        var command = args[0] == "help" ? args.ElementAtOrDefault(1) ?? "" : args[0];
-        if (!Commands.Any(c => c.Name == command))
+        if (!Commands.Any(c => c.Name == args[0]))
         {
-            await Console.Error.WriteLineAsync($"'{command}' is not a command of this service. Run it with help (or --help) to list them.");
-            return 1;
+            return await NotACommandAsync(args[0]);
         }
 
-        if (args[0] == "help" || args.Skip(1).Any(HelpFlags.Contains))
-        {
-            var usage = Factory(host: null).BuildRun(["help", command]);
-            ((HelpInput)usage.Input).AppName = "dotnet EventStore.Api.dll";
-            await usage.Execute();
-            return 0;
-        }
-
-        return null;
+        return args.Skip(1).Any(HelpFlags.Contains) ? await UsageAsync(args[0]) : null;
     }
 
     /// <summary>Runs the service (no command), or the command <paramref name="args"/> name, with the built <paramref name="app"/>.</summary>
@@ -102,6 +99,25 @@ public static class ServiceCommandLine
             await Console.Error.WriteLineAsync(failure.Message);
             return failure.ExitCode;
         }
+    }
+
+    private static async Task<int> UsageAsync(string command)
+    {
+        if (!Commands.Any(c => c.Name == command))
+        {
+            return await NotACommandAsync(command);
+        }
+
+        var usage = Factory(host: null).BuildRun(["help", command]);
+        ((HelpInput)usage.Input).AppName = "dotnet EventStore.Api.dll";
+        await usage.Execute();
+        return 0;
+    }
+
+    private static async Task<int> NotACommandAsync(string command)
+    {
+        await Console.Error.WriteLineAsync($"'{command}' is not a command of this service. Run it with help (or --help) to list them.");
+        return 1;
     }
 
     /// <summary><c>--tenant</c> is the older name of <c>projections</c>' <c>--workspace</c>.</summary>

@@ -40,6 +40,7 @@ public sealed class when_using_the_command_line(ApiFixture api) : IClassFixture<
     [Theory]
     [InlineData("tokens", "--help")]
     [InlineData("help", "tokens")]
+    [InlineData("--help", "tokens")]
     public async Task shows_how_to_use_one_command(string first, string second)
     {
         var (exitCode, output, errors) = await Run(first, second);

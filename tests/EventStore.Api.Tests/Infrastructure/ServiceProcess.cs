@@ -45,9 +45,22 @@ public static class ServiceProcess
     public static Task<ProcessRun> RunAsync(IReadOnlyDictionary<string, string?> environment, params string[] args) =>
         RunAsync(environment, Deadline, args);
 
-    public static async Task<ProcessRun> RunAsync(IReadOnlyDictionary<string, string?> environment, TimeSpan deadline, params string[] args)
+    public static Task<ProcessRun> RunAsync(IReadOnlyDictionary<string, string?> environment, TimeSpan deadline, params string[] args) =>
+        RunAsync(StartInfo(environment, args), deadline);
+
+    /// <summary>Another program (e.g. <c>script</c>, to give the service a terminal) with the service's folder and <paramref name="environment"/>.</summary>
+    public static Task<ProcessRun> RunWith(string program, IReadOnlyDictionary<string, string?> environment, TimeSpan deadline, params string[] args)
     {
-        using var process = Process.Start(StartInfo(environment, args)) ?? throw new InvalidOperationException("dotnet did not start");
+        var start = StartInfo(environment, args);
+        start.FileName = program;
+        start.ArgumentList.RemoveAt(0);
+        return RunAsync(start, deadline);
+    }
+
+    private static async Task<ProcessRun> RunAsync(ProcessStartInfo start, TimeSpan deadline)
+    {
+        var args = start.ArgumentList.ToArray();
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} did not start");
         var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var errors = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);

@@ -51,6 +51,21 @@ public sealed class when_rebuilding_from_the_command_line(ApiFixture api) : ICla
     }
 
     [Fact]
+    public async Task shows_one_line_per_projection_rewritten_in_place_on_a_terminal()
+    {
+        await api.SeedOnce(() => SeedPopulationAsync(api));
+        var command = $"dotnet '{Path.Combine(ServiceBuild.Directory(), "EventStore.Api.dll")}' projections -p UserTimeline rebuild";
+
+        // script(1) gives the command a terminal, as an operator's shell does.
+        var run = await ServiceProcess.RunWith("script", CommandLine.Environment(api), ServiceProcess.Deadline, "-qec", command, "/dev/null");
+
+        run.ExitCode.ShouldBe(0, run.ToString());
+        run.Output.ShouldContain("\u001b[K", Case.Sensitive, "the line is rewritten in place");
+        run.Output.Split('\n').Count(line => line.Contains("UserTimeline:", StringComparison.Ordinal)).ShouldBe(1, run.Output);
+        run.Output.ShouldContain("UserTimeline: switched", Case.Sensitive, run.Output);
+    }
+
+    [Fact]
     public async Task refuses_a_workspace_that_is_not_configured()
     {
         var (exitCode, output, errors) = await CommandLine.RunAsync(api, "projections", "rebuild", "--tenant", "initech");
