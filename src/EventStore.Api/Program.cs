@@ -67,6 +67,10 @@ builder.Services.AddMarten(options => EventStoreSchema.Configure(options, dataSo
     .IntegrateWithWolverine()
     .ApplyAllDatabaseChangesOnStartup();
 
+// Write conflicts that the service retries are not errors (Persistence/MartenFailureLog.cs).
+builder.Services.ConfigureMarten((services, options) =>
+    options.Logger(new MartenFailureLog(services.GetRequiredService<ILoggerFactory>().CreateLogger("Marten"))));
+
 builder.Host.UseWolverine(options =>
 {
     // Under a test host Wolverine would otherwise adopt the test assembly and find no handlers.

@@ -44,8 +44,9 @@ public static class EventNameChanges
     public static async Task<IResult> InvokeAsync(HttpContext context, IMessageBus bus, object command)
     {
         var cancellation = context.RequestAborted;
-        var outcome = await WriteConflicts.RetryAsync(
-            () => bus.InvokeForTenantAsync<EventNameOutcome>(context.User.WorkspaceOf(), command, cancellation), cancellation);
+        var workspace = context.User.WorkspaceOf();
+        var outcome = await WriteConflicts.RetryAsync(workspace,
+            () => bus.InvokeForTenantAsync<EventNameOutcome>(workspace, command, cancellation), cancellation);
         return outcome.Rejection is not null
             ? ErrorList.Result(context, [outcome.Rejection])
             : ApiJson.Ok(new EventNameResource("event_name", outcome.Name, outcome.Entry!.Description, outcome.Entry.Archived));

@@ -17,7 +17,8 @@ public static class WriteConflicts
 {
     public const int MaxAttempts = 10;
 
-    public static async Task<T> RetryAsync<T>(Func<Task<T>> attempt, CancellationToken cancellation)
+    /// <summary>Runs <paramref name="attempt"/> again after each conflict, counting it for <paramref name="workspace"/>.</summary>
+    public static async Task<T> RetryAsync<T>(string workspace, Func<Task<T>> attempt, CancellationToken cancellation)
     {
         for (var tries = 1; ; tries++)
         {
@@ -25,13 +26,17 @@ public static class WriteConflicts
             {
                 return await attempt();
             }
-            catch (Exception e) when (tries < MaxAttempts && IsConflict(e))
+            catch (Exception e) when (tries < MaxAttempts && KindOf(e) is { } kind)
             {
+                Retried(workspace, kind);
                 // Jittered back-off so that racing commands do not collide again in lockstep.
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * tries)), cancellation);
             }
         }
     }
+
+    /// <summary>Counts a conflict that is about to be resolved by deciding again (<c>eventstore.write.conflicts</c>).</summary>
+    public static void Retried(string workspace, string kind) => Telemetry.EventStoreMetrics.ConflictRetried(workspace, kind);
 
     /// <summary>
     /// The database could not be reached or dropped the connection: the request may be retried later (503),
@@ -50,22 +55,46 @@ public static class WriteConflicts
         return false;
     }
 
-    public static bool IsConflict(Exception exception)
+    public static bool IsConflict(Exception exception) => KindOf(exception) is not null;
+
+    /// <summary>What two writers raced on (the <c>kind</c> of <c>eventstore.write.conflicts</c>), or null when it is no conflict.</summary>
+    public static string? KindOf(Exception exception)
     {
+        // PostgreSQL's own error says best what was raced on; Marten's exceptions wrap it, or stand alone.
         for (var e = exception; e is not null; e = e.InnerException)
         {
             switch (e)
             {
-                case ConcurrencyException or DocumentAlreadyExistsException or WriteConflictException
-                    or Marten.Exceptions.ExistingStreamIdCollisionException or JasperFx.Events.ExistingStreamIdCollisionException
-                    or EventStreamUnexpectedMaxEventIdException:
-                case PostgresException { SqlState: PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected }:
+                case PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique:
+                    return unique.ConstraintName switch
+                    {
+                        { } name when name.Contains("occurrence_keys", StringComparison.Ordinal) => "duplicate_event",
+                        { } name when name.StartsWith("uq_timeline_", StringComparison.Ordinal) => "identity",
+                        { } name when name.Contains("mt_streams", StringComparison.Ordinal) => "new_stream",
+                        { } name when name.Contains("mt_events", StringComparison.Ordinal) => "stream_version",
+                        _ => "unique_key",
+                    };
+                case PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected }:
+                    return "deadlock";
+                case PostgresException { SqlState: PostgresErrorCodes.SerializationFailure }:
+                    return "serialization";
                 // An append that waited on the stream row of a timeline being erased (ADR 0010): the stream is gone.
                 case PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation, TableName: "mt_events" }:
-                    return true;
+                    return "erased_timeline";
             }
         }
 
-        return false;
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case Marten.Exceptions.ExistingStreamIdCollisionException or JasperFx.Events.ExistingStreamIdCollisionException or DocumentAlreadyExistsException:
+                    return "new_stream";
+                case ConcurrencyException or EventStreamUnexpectedMaxEventIdException or WriteConflictException:
+                    return "stream_version";
+            }
+        }
+
+        return null;
     }
 }

@@ -45,7 +45,7 @@ public static class EraseUserEndpoint
         }
 
         var workspace = context.User.WorkspaceOf();
-        var removed = await WriteConflicts.RetryAsync(
+        var removed = await WriteConflicts.RetryAsync(workspace,
             () => UserErasure.EraseAsync(store, dataSource, workspace, who, clock.GetUtcNow(), cancellation), cancellation);
         return removed is { } count
             ? ApiJson.Ok(new { type = "user.erasure", erased = true, events_removed = count })

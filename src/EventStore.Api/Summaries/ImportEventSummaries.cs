@@ -154,7 +154,7 @@ public static class ImportEventSummariesEndpoint
         var workspace = context.User.WorkspaceOf();
         // Not cancelled by a client that hangs up (as in POST /events): an abandoned import would surface as a failed
         // handler, an error in the log, for what is only a closed connection.
-        var outcome = await WriteConflicts.RetryAsync(
+        var outcome = await WriteConflicts.RetryAsync(workspace,
             () => bus.InvokeForTenantAsync<ImportOutcome>(workspace, command, CancellationToken.None), CancellationToken.None);
         return outcome.Rejection is not null
             ? ErrorList.Result(context, [outcome.Rejection])

@@ -19,6 +19,7 @@ public static class EventStoreMetrics
     public const string ReasonTag = "reason";
     public const string OutcomeTag = "outcome";
     public const string ProjectionTag = "projection";
+    public const string KindTag = "kind";
 
     /// <summary>The <c>reason</c> of valid events that an atomic bulk request did not store because another item was refused.</summary>
     public const string NotStoredReason = "not_stored";
@@ -38,6 +39,10 @@ public static class EventStoreMetrics
 
     private static readonly Counter<long> RejectedEvents = Meter.CreateCounter<long>(
         "eventstore.events.rejected", "{event}", "Events refused, by the error code answered (reason).");
+
+    private static readonly Counter<long> WriteConflicts = Meter.CreateCounter<long>(
+        "eventstore.write.conflicts", "{conflict}",
+        "Write conflicts between concurrent writers (nodes, lanes, imports) that the service resolved by deciding again, by what they raced on (kind).");
 
     /// <summary>
     /// Seconds of one group-commit transaction (Marten's SaveChanges of a group), the latency every request
@@ -93,6 +98,10 @@ public static class EventStoreMetrics
     /// 415) is answered, with the error code its status stands for in <c>RequestBody</c>.
     /// </summary>
     public static IResult RejectedBody(IResult error, string workspace) => new CountedRejection(error, workspace);
+
+    /// <summary>A transaction that lost a race and is decided again; <paramref name="kind"/> says on what (see WriteConflicts.KindOf).</summary>
+    public static void ConflictRetried(string workspace, string kind) =>
+        WriteConflicts.Add(1, new KeyValuePair<string, object?>(WorkspaceTag, workspace), new(KindTag, kind));
 
     /// <summary>One group-commit transaction: <paramref name="outcome"/> is <see cref="Committed"/>, <see cref="Conflict"/> or <see cref="Failed"/>.</summary>
     public static void RecordAppend(string workspace, TimeSpan elapsed, string outcome = Committed) =>

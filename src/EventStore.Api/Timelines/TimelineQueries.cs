@@ -70,24 +70,18 @@ public static class TimelineQueries
     /// <summary>Entries that arrived after a position, oldest arrival first, for clients polling forward.</summary>
     public static async Task<TimelinePage> SinceAsync(NpgsqlDataSource dataSource, string workspace, string timelineId, ArrivalPosition position, int perPage, CancellationToken cancellation)
     {
-        await using var command = dataSource.CreateCommand(SinceSql);
-        command.Parameters.AddWithValue(workspace);
-        command.Parameters.AddWithValue(timelineId);
-        command.Parameters.AddWithValue(perPage);
-        command.Parameters.AddWithValue(position.Tx.ToString(CultureInfo.InvariantCulture));
-        command.Parameters.AddWithValue(position.Seq);
-        command.Parameters.AddWithValue(position.Snapshot);
+        await using var batch = Batch(dataSource, SinceSql, workspace, timelineId, perPage,
+            position.Tx.ToString(CultureInfo.InvariantCulture), position.Seq, position.Snapshot);
+        await using var reader = await batch.ExecuteReaderAsync(cancellation);
+        var earlier = await ReadSnapshotAsync(reader, cancellation);
         var entries = new List<TimelineEntry>();
         long? horizon = null;
         var last = position;
-        await using (var reader = await command.ExecuteReaderAsync(cancellation))
+        while (await reader.ReadAsync(cancellation))
         {
-            while (await reader.ReadAsync(cancellation))
-            {
-                entries.Add(Read(reader));
-                horizon ??= reader.GetInt64(6);
-                last = position with { Tx = reader.GetInt64(7), Seq = reader.GetInt64(3) };
-            }
+            entries.Add(Read(reader));
+            horizon ??= reader.GetInt64(6);
+            last = position with { Tx = reader.GetInt64(7), Seq = reader.GetInt64(3) };
         }
 
         if (entries.Count == perPage)
@@ -95,31 +89,28 @@ public static class TimelineQueries
             return new TimelinePage(entries, null, last);
         }
 
-        // A short page has read every complete transaction: continue from the horizon (never move back).
-        horizon ??= (await CurrentSnapshotAsync(dataSource, cancellation)).Xmin;
+        // A short page has read every transaction older than its horizon: continue from there (never move back).
+        // With no row to carry the query's own snapshot, the one taken just before it is as safe: whatever had
+        // finished then was visible to the query.
+        horizon ??= earlier.Xmin;
         var complete = position with { Tx = horizon.Value - 1, Seq = long.MaxValue };
         return new TimelinePage(entries, null, complete.Tx > last.Tx ? complete : last);
     }
 
     private static async Task<TimelinePage> ReadBackAsync(NpgsqlDataSource dataSource, string sql, string workspace, string timelineId, int perPage, CancellationToken cancellation, params long[] position)
     {
-        await using var command = dataSource.CreateCommand(sql);
-        command.Parameters.AddWithValue(workspace);
-        command.Parameters.AddWithValue(timelineId);
-        command.Parameters.AddWithValue(perPage + 1);
-        foreach (var value in position)
-        {
-            command.Parameters.AddWithValue(value);
-        }
-
+        await using var batch = Batch(dataSource, sql, [workspace, timelineId, perPage + 1, .. position.Cast<object>()]);
+        await using var reader = await batch.ExecuteReaderAsync(cancellation);
+        var snapshot = await ReadSnapshotAsync(reader, cancellation);
         var entries = new List<TimelineEntry>();
-        (string Text, long Xmin)? snapshot = null;
-        await using (var reader = await command.ExecuteReaderAsync(cancellation))
+        var first = true;
+        while (await reader.ReadAsync(cancellation))
         {
-            while (await reader.ReadAsync(cancellation))
+            entries.Add(Read(reader));
+            if (first)
             {
-                entries.Add(Read(reader));
-                snapshot ??= (reader.GetString(5), reader.GetInt64(6));
+                snapshot = (reader.GetString(5), reader.GetInt64(6));
+                first = false;
             }
         }
 
@@ -130,16 +121,34 @@ public static class TimelineQueries
         }
 
         var next = more ? new TimePosition(entries[^1].CreatedAt, entries[^1].Seq) : (TimePosition?)null;
-        var (text, xmin) = snapshot ?? await CurrentSnapshotAsync(dataSource, cancellation);
-        return new TimelinePage(entries, next, ArrivalPosition.After(text, xmin));
+        return new TimelinePage(entries, next, ArrivalPosition.After(snapshot.Text, snapshot.Xmin));
     }
 
-    private static async Task<(string Text, long Xmin)> CurrentSnapshotAsync(NpgsqlDataSource dataSource, CancellationToken cancellation)
+    /// <summary>
+    /// The page's query, preceded by a statement that takes the current snapshot. The query's rows carry the
+    /// query's own snapshot; a page without rows falls back to the earlier one. A snapshot taken after the
+    /// query instead could see a transaction that committed in between, which the query did not (issue 13).
+    /// </summary>
+    private static NpgsqlBatch Batch(NpgsqlDataSource dataSource, string sql, params object[] parameters)
     {
-        await using var command = dataSource.CreateCommand(CurrentSnapshotSql);
-        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(CurrentSnapshotSql));
+        var query = new NpgsqlBatchCommand(sql);
+        foreach (var parameter in parameters)
+        {
+            query.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
+        batch.BatchCommands.Add(query);
+        return batch;
+    }
+
+    private static async Task<(string Text, long Xmin)> ReadSnapshotAsync(NpgsqlDataReader reader, CancellationToken cancellation)
+    {
         await reader.ReadAsync(cancellation);
-        return (reader.GetString(0), reader.GetInt64(1));
+        var snapshot = (reader.GetString(0), reader.GetInt64(1));
+        await reader.NextResultAsync(cancellation);
+        return snapshot;
     }
 
     private static TimelineEntry Read(NpgsqlDataReader reader) =>

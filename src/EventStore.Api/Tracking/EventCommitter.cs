@@ -137,9 +137,11 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
 
                 return;
             }
-            catch (Exception e) when (WriteConflicts.IsConflict(e) && attempt < WriteConflicts.MaxAttempts)
+            catch (Exception e) when (attempt < WriteConflicts.MaxAttempts && WriteConflicts.KindOf(e) is { } kind)
             {
                 // Another writer (another node, or an import) changed what this group read: decide it again.
+                WriteConflicts.Retried(workspace, kind);
+                logger.LogDebug(e, "Group commit of {Count} works in workspace {Workspace} lost a race ({Kind}); deciding it again", group.Count, workspace, kind);
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * attempt)), cancellation);
             }
             catch (Exception e) when (group.Count > 1 && !WriteConflicts.IsDatabaseUnavailable(e))

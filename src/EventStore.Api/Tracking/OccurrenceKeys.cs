@@ -1,5 +1,6 @@
 using EventStore.Api.Persistence;
 using Marten;
+using Marten.Services.BatchQuerying;
 using Weasel.Postgresql.Tables;
 
 namespace EventStore.Api.Tracking;
@@ -29,6 +30,10 @@ public static class OccurrenceKeys
     /// <summary>Which of these keys are already recorded in the session's workspace.</summary>
     public static async Task<IReadOnlyList<string>> FindAsync(IQuerySession session, IReadOnlyCollection<string> keys, CancellationToken cancellation) =>
         keys.Count == 0 ? [] : await session.AdvancedSql.QueryAsync<string>(FindSql, cancellation, session.TenantId, keys.ToArray());
+
+    /// <summary>Queues the lookup of <see cref="FindAsync"/> on a batch (nothing when there is no key).</summary>
+    public static Task<IReadOnlyList<string>> Find(IBatchedQuery batch, string workspace, IReadOnlyCollection<string> keys) =>
+        keys.Count == 0 ? Task.FromResult<IReadOnlyList<string>>([]) : batch.Query<string>(FindSql, workspace, keys.ToArray());
 
     /// <summary>Records keys in the session's transaction, all in one statement.</summary>
     public static void Record(IDocumentSession session, IReadOnlyCollection<string> keys)

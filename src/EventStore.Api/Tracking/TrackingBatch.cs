@@ -34,6 +34,7 @@ public static class TrackingBatch
         // occurrence keys (and any identity change, and any new name) are read in one go.
         var scratch = state.Clone();
         var keys = new HashSet<string>(StringComparer.Ordinal);
+        var landing = new HashSet<string>(StringComparer.Ordinal);
         var identityChanged = new HashSet<string>(StringComparer.Ordinal);
         var newNames = false;
         foreach (var command in commands)
@@ -44,6 +45,7 @@ public static class TrackingBatch
                 scratch.Remember(r!.Timeline);
                 if (state.Loaded(r.Timeline.Id) is { } stored)
                 {
+                    landing.Add(stored.Id);
                     keys.Add(command.What.KeyFor(stored.Id));
                     if (r.IdentityEvents.Count > 0 || ChangesIdentity(stored, command.Who))
                     {
@@ -55,15 +57,22 @@ public static class TrackingBatch
             newNames |= !state.Catalog.Knows(command.What.Name);
         }
 
-        state.Recorded.UnionWith(await OccurrenceKeys.FindAsync(session, keys, cancellation));
+        // The rest is read inside the group's transaction, after locking every existing stream the group writes to
+        // (StreamLocks): no writer can change them before the commit, so the occurrence keys and versions read
+        // next stay true, and concurrent groups queue on the same rows in the same order.
+        await session.BeginTransactionAsync(cancellation);
         var batch = session.CreateBatchQuery();
+        var locked = StreamLocks.Lock(batch, workspace, newNames ? [.. landing, EventNameCatalog.StreamKey] : landing);
+        var recorded = OccurrenceKeys.Find(batch, workspace, keys);
         var catalogStream = newNames ? batch.Events.FetchForWriting<EventNameCatalog>(EventNameCatalog.StreamKey) : null;
         var identityStreams = identityChanged.ToDictionary(id => id, id => batch.Events.FetchForWriting<UserTimeline>(id), StringComparer.Ordinal);
-        if (catalogStream is not null || identityStreams.Count > 0)
+        if (landing.Count > 0 || newNames)
         {
             await batch.Execute(cancellation);
         }
 
+        StreamLocks.Require(landing, await locked);
+        state.Recorded.UnionWith(await recorded);
         var catalogWriter = catalogStream is null ? null : await catalogStream;
         if (catalogWriter is not null)
         {
@@ -147,7 +156,9 @@ public static class TrackingBatch
     private static void Stage(IDocumentSession session, BatchState state, IEventStream<EventNameCatalog>? catalogWriter)
     {
         var plain = new List<(string Timeline, IReadOnlyList<EventTracked> Events)>();
-        foreach (var (id, events) in state.Pending)
+        // New users in the order of their identity, so that two nodes creating the same users at once wait on the
+        // first one's unique keys in the same order (one of them is then decided again), instead of deadlocking.
+        foreach (var (id, events) in state.Pending.OrderBy(p => p.Value[0] is UserTimelineStarted started ? started.UserId ?? UserReference.EmailKey(started.Email) : "", StringComparer.Ordinal))
         {
             if (!state.Existing(id))
             {

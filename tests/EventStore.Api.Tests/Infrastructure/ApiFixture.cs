@@ -48,9 +48,6 @@ public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
             builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore", "Warning");
             builder.UseSetting("Logging:LogLevel:Microsoft.Hosting.Lifetime", "Warning");
-            // Marten logs every failed batch as an error, including the write conflicts the service retries on
-            // purpose under concurrency; in CI output they would bury the name of a failing test.
-            builder.UseSetting("Logging:LogLevel:Marten", "Critical");
             foreach (var (key, value) in Settings)
             {
                 builder.UseSetting(key, value);

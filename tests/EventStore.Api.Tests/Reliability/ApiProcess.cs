@@ -17,6 +17,7 @@ public sealed class ApiProcess : IAsyncDisposable
 
     private readonly Process process;
     private readonly StringBuilder output = new();
+    private readonly List<string> errorLines = [];
     private readonly List<string> standardOutput = [];
 
     private ApiProcess(Process process, Uri address)
@@ -26,6 +27,30 @@ public sealed class ApiProcess : IAsyncDisposable
     }
 
     public Uri Address { get; }
+
+    /// <summary>Every line the process logged at Error or Critical (JSON console lines), or wrote as an unhandled exception.</summary>
+    public IReadOnlyList<string> ErrorLines
+    {
+        get
+        {
+            lock (output)
+            {
+                return [.. errorLines];
+            }
+        }
+    }
+
+    /// <summary>Every line the process wrote to standard output so far (the first 10,000).</summary>
+    public IReadOnlyList<string> StandardOutput
+    {
+        get
+        {
+            lock (output)
+            {
+                return [.. standardOutput];
+            }
+        }
+    }
 
     /// <summary>The last lines the process wrote, for failure messages.</summary>
     public string OutputTail
@@ -39,21 +64,10 @@ public sealed class ApiProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Every line the process wrote to standard output so far (the first 10,000).</summary>
-    public IReadOnlyList<string> StandardOutput
-    {
-        get
-        {
-            lock (standardOutput)
-            {
-                return [.. standardOutput];
-            }
-        }
-    }
-
     /// <summary>
-    /// Starts the service in Production with workspace acme; <paramref name="settings"/> are more environment variables,
-    /// and a null value removes one of these (for example <c>Workspaces__0__Id</c>).
+    /// Starts the service in Production on a free port, with workspace acme, rate limits off and logs at Warning;
+    /// <paramref name="settings"/> (configuration keys, <c>:</c> or <c>__</c>) add to or override these, and a null
+    /// value removes one (for example <c>Workspaces__0__Id</c>).
     /// </summary>
     public static ApiProcess Start(string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
     {
@@ -68,26 +82,21 @@ public sealed class ApiProcess : IAsyncDisposable
             ["Workspaces__0__AccessTokens__0"] = ApiFixture.AcmeToken,
             ["RateLimits__RequestsPerWindow"] = "0",
             ["Logging__LogLevel__Default"] = "Warning",
-            ["Logging__LogLevel__Marten"] = "Critical",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
-            environment[key] = value;
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
         var start = ServiceProcess.StartInfo(environment, []);
-        foreach (var (key, value) in environment.Where(setting => setting.Value is null))
+        foreach (var (key, _) in environment.Where(setting => setting.Value is null))
         {
             start.Environment.Remove(key);
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
         var api = new ApiProcess(process, new Uri($"http://127.0.0.1:{port}"));
-        process.OutputDataReceived += (_, line) =>
-        {
-            api.Append(line.Data);
-            api.AppendStandardOutput(line.Data);
-        };
+        process.OutputDataReceived += (_, line) => api.Append(line.Data, standardOutput: true);
         process.ErrorDataReceived += (_, line) => api.Append(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -153,7 +162,7 @@ public sealed class ApiProcess : IAsyncDisposable
         process.Dispose();
     }
 
-    private void Append(string? line)
+    private void Append(string? line, bool standardOutput = false)
     {
         if (line is null)
         {
@@ -162,6 +171,16 @@ public sealed class ApiProcess : IAsyncDisposable
 
         lock (output)
         {
+            if (IsError(line))
+            {
+                errorLines.Add(line);
+            }
+
+            if (standardOutput && this.standardOutput.Count < MaxStandardOutputLines)
+            {
+                this.standardOutput.Add(line);
+            }
+
             output.AppendLine(line);
             if (output.Length > 64_000)
             {
@@ -170,20 +189,22 @@ public sealed class ApiProcess : IAsyncDisposable
         }
     }
 
-    private void AppendStandardOutput(string? line)
+    private static bool IsError(string line)
     {
-        if (line is null)
+        if (line.StartsWith('{'))
         {
-            return;
-        }
-
-        lock (standardOutput)
-        {
-            if (standardOutput.Count < MaxStandardOutputLines)
+            try
             {
-                standardOutput.Add(line);
+                using var json = System.Text.Json.JsonDocument.Parse(line);
+                return json.RootElement.TryGetProperty("LogLevel", out var level) && level.GetString() is "Error" or "Critical";
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return false;
             }
         }
+
+        return line.StartsWith("Unhandled exception", StringComparison.Ordinal);
     }
 
     public static int FreePort()

@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
-using EventStore.Api.Persistence;
 using EventStore.Api.Tests.Infrastructure;
 using EventStore.Domain.Timelines;
 using Marten;
-using Npgsql;
 
 namespace EventStore.Api.Tests.Reliability;
 
@@ -20,21 +18,11 @@ public sealed class KilledApiService(PostgresServer postgres) : IAsyncLifetime
     private readonly Lock gate = new();
     private readonly List<ApiProcess> processes = [];
     private Task<KillRun>? run;
-    private NpgsqlDataSource? dataSource;
-    private DocumentStore? store;
-    public string ConnectionString { get; private set; } = "";
+    private ServiceDatabase? database;
 
-    public async ValueTask InitializeAsync()
-    {
-        ConnectionString = await postgres.CreateDatabaseAsync(nameof(KilledApiService));
-        dataSource = NpgsqlDataSource.Create(ConnectionString);
-        // The service's own mapping, to read the store directly rather than through the API under test.
-        store = DocumentStore.For(options =>
-        {
-            EventStoreSchema.Configure(options, dataSource);
-            options.AutoCreateSchemaObjects = JasperFx.AutoCreate.None;
-        });
-    }
+    public string ConnectionString => database!.ConnectionString;
+
+    public async ValueTask InitializeAsync() => database = await ServiceDatabase.CreateAsync(postgres, nameof(KilledApiService));
 
     /// <summary>The service after the kill and the restart.</summary>
     public ApiProcess Restarted => processes[^1];
@@ -49,7 +37,7 @@ public sealed class KilledApiService(PostgresServer postgres) : IAsyncLifetime
 
     public async Task<IReadOnlyList<TrackedKey>> Stored()
     {
-        await using var session = store!.QuerySession("acme");
+        await using var session = database!.Store.QuerySession("acme");
         var events = await session.Events.QueryAllRawEvents().ToListAsync();
         return [.. events.Select(e => e.Data).OfType<EventTracked>().Select(TrackedKey.Of)];
     }
@@ -105,10 +93,9 @@ public sealed class KilledApiService(PostgresServer postgres) : IAsyncLifetime
             await process.DisposeAsync();
         }
 
-        store?.Dispose();
-        if (dataSource is not null)
+        if (database is not null)
         {
-            await dataSource.DisposeAsync();
+            await database.DisposeAsync();
         }
     }
 }

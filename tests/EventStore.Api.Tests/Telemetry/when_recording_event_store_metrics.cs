@@ -54,7 +54,7 @@ public sealed class when_recording_event_store_metrics : IDisposable
     public void publishes_every_instrument_under_the_eventstore_meter()
     {
         published.ShouldBe(
-            ["eventstore.events.accepted", "eventstore.events.duplicates", "eventstore.events.rejected", "eventstore.append.duration", "eventstore.projection.lag"],
+            ["eventstore.events.accepted", "eventstore.events.duplicates", "eventstore.events.rejected", "eventstore.append.duration", "eventstore.projection.lag", "eventstore.write.conflicts"],
             ignoreOrder: true);
     }
 
@@ -83,6 +83,19 @@ public sealed class when_recording_event_store_metrics : IDisposable
         [
             ("eventstore.append.duration", 0.25, "committed"),
             ("eventstore.append.duration", 0.005, (object?)"conflict"),
+        ]);
+    }
+
+    [Fact]
+    public void counts_retried_write_conflicts_with_their_kind()
+    {
+        EventStoreMetrics.ConflictRetried("unit-5", "identity");
+        EventStoreMetrics.ConflictRetried("unit-5", "duplicate_event");
+
+        Of("unit-5").Select(m => (m.Instrument, m.Value, m.Tags[EventStoreMetrics.KindTag])).ShouldBe(
+        [
+            ("eventstore.write.conflicts", 1, "identity"),
+            ("eventstore.write.conflicts", 1, (object?)"duplicate_event"),
         ]);
     }
 
