@@ -91,22 +91,8 @@ public static class DocsSandbox
             start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
             start.Environment["UseSharedCompilation"] = "false";
 
-            using var process = Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-            var errors = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-            timeout.CancelAfter(Deadline);
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-            }
-
-            return Parse(commands, await output + await errors);
+            var run = await ServiceProcess.RunToEndAsync(start, Deadline);
+            return Parse(commands, run.Output + run.Errors);
         }
         finally
         {

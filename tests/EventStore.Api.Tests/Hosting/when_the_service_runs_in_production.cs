@@ -17,14 +17,7 @@ public sealed class when_the_service_runs_in_production(PostgresServer postgres)
     [Fact]
     public async Task writes_only_json_lines_to_standard_output_from_start_to_stop()
     {
-        await using var api = ApiProcess.Start(await postgres.CreateDatabaseAsync("jsonlines"), new Dictionary<string, string?>
-        {
-            // The levels an operator would run with: what appsettings.json says, and information for the lifetime.
-            ["Logging__LogLevel__Default"] = null,
-            ["Logging__LogLevel__Marten"] = null,
-            ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
-        });
-        await api.WaitUntilReadyAsync(Deadline);
+        await using var api = await StartAsync("jsonlines");
         using (var client = api.Client())
         {
             (await Post(client, "wrong-token")).ShouldBe(HttpStatusCode.Unauthorized);
@@ -44,12 +37,7 @@ public sealed class when_the_service_runs_in_production(PostgresServer postgres)
     [Fact]
     public async Task logs_nothing_for_refused_tokens_with_the_default_levels()
     {
-        await using var api = ApiProcess.Start(await postgres.CreateDatabaseAsync("quietauth"), new Dictionary<string, string?>
-        {
-            ["Logging__LogLevel__Default"] = null,
-            ["Logging__LogLevel__Marten"] = null,
-        });
-        await api.WaitUntilReadyAsync(Deadline);
+        await using var api = await StartAsync("quietauth");
         using (var client = api.Client())
         {
             for (var i = 0; i < 3; i++)
@@ -67,17 +55,23 @@ public sealed class when_the_service_runs_in_production(PostgresServer postgres)
     [Fact]
     public async Task warns_when_no_workspace_is_configured()
     {
-        await using var api = ApiProcess.Start(await postgres.CreateDatabaseAsync("noworkspace"), new Dictionary<string, string?>
-        {
-            ["Workspaces__0__Id"] = null,
-            ["Workspaces__0__AccessTokens__0"] = null,
-        });
-        await api.WaitUntilReadyAsync(Deadline);
+        await using var api = await StartAsync("noworkspace", new() { ["Workspaces__0__Id"] = null, ["Workspaces__0__AccessTokens__0"] = null });
 
         var warning = api.StandardOutput.FirstOrDefault(line => line.Contains("Workspaces:N:Id", StringComparison.Ordinal));
 
         warning.ShouldNotBeNull($"a warning names the setting that is missing: {api.OutputTail}");
         ShouldBeAJsonObject(warning, api.OutputTail).GetProperty("LogLevel").GetString().ShouldBe("Warning");
+    }
+
+    /// <summary>The service with the log levels an operator gets: those of appsettings.json (warnings, errors, lifetime lines).</summary>
+    private async Task<ApiProcess> StartAsync(string database, Dictionary<string, string?>? settings = null)
+    {
+        var api = ApiProcess.Start(await postgres.CreateDatabaseAsync(database), new Dictionary<string, string?>(settings ?? [])
+        {
+            ["Logging__LogLevel__Default"] = null,
+        });
+        await api.WaitUntilReadyAsync(Deadline);
+        return api;
     }
 
     private static JsonElement ShouldBeAJsonObject(string line, string context)

@@ -2,8 +2,8 @@ using System.Diagnostics;
 
 namespace EventStore.Api.Tests.Infrastructure;
 
-/// <summary>What a run of the service's executable printed, and how it ended.</summary>
-public sealed record ProcessRun(int ExitCode, string Output, string Errors)
+/// <summary>What a run of a program printed, and how it ended (<see cref="Killed"/> at its deadline, or not).</summary>
+public sealed record ProcessRun(int ExitCode, string Output, string Errors, bool Killed = false)
 {
     /// <summary>Both streams, for failure messages.</summary>
     public override string ToString() => $"exit code {ExitCode}{Environment.NewLine}stdout:{Environment.NewLine}{Output}{Environment.NewLine}stderr:{Environment.NewLine}{Errors}";
@@ -59,7 +59,15 @@ public static class ServiceProcess
 
     private static async Task<ProcessRun> RunAsync(ProcessStartInfo start, TimeSpan deadline)
     {
-        var args = start.ArgumentList.ToArray();
+        var run = await RunToEndAsync(start, deadline);
+        return run.Killed
+            ? throw new TimeoutException($"`{string.Join(' ', start.ArgumentList)}` was still running after {deadline.TotalSeconds:0} s (killed):{Environment.NewLine}{run}")
+            : run;
+    }
+
+    /// <summary>Runs <paramref name="start"/> (with both streams redirected) to its end, or kills it, with all it started, at the deadline.</summary>
+    public static async Task<ProcessRun> RunToEndAsync(ProcessStartInfo start, TimeSpan deadline)
+    {
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} did not start");
         var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var errors = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
@@ -73,7 +81,7 @@ public static class ServiceProcess
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-            throw new TimeoutException($"`{string.Join(' ', args)}` was still running after {deadline.TotalSeconds:0} s (killed):{Environment.NewLine}{await output}{Environment.NewLine}{await errors}");
+            return new ProcessRun(process.ExitCode, await output, await errors, Killed: true);
         }
 
         return new ProcessRun(process.ExitCode, await output, await errors);
