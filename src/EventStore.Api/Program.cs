@@ -11,8 +11,6 @@ using EventStore.Api.Telemetry;
 using EventStore.Api.Tracking;
 using EventStore.Api.WebConsole;
 using EventStore.Api.Workspaces;
-using EventStore.Domain.Tracking;
-using JasperFx;
 using JasperFx.CodeGeneration;
 using Marten;
 using Npgsql;
@@ -20,9 +18,22 @@ using Wolverine;
 using Wolverine.Http;
 using Wolverine.Marten;
 
-// `projections rebuild` is the online rebuild of ADR 0011, not Marten's stock one (Operations/RebuildCommand.cs).
-args = ProjectionsCommandLine.Route(args);
+// No command runs the service; the service's own commands administer it (Hosting/ServiceCommandLine.cs). Help and
+// mistakes are answered here, before anything starts.
+if (await ServiceCommandLine.AnswerWithoutHostAsync(args) is { } answered)
+{
+    return answered;
+}
+
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppFolder.ContentRoot() });
+// Settings it cannot use stop the service here, one line each, exit code 78 (Hosting/StartupCheck.cs).
+if (!StartupCheck.Passes(builder))
+{
+    return StartupCheck.ConfigurationError;
+}
+
+// A start-up failure is reported once, as one line, by ServiceCommandLine; the host's own log of it would repeat it with a stack trace.
+builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
 await DevelopmentPostgres.ConfigureAsync(builder);
 
 var connectionString = ConnectionDefaults.Apply(builder.Configuration.GetConnectionString("Postgres")
@@ -41,17 +52,13 @@ if (builder.Environment.IsProduction())
 }
 
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddOptions<TrackingRules>().BindConfiguration("Tracking");
-builder.Services.AddOptions<GroupCommitOptions>().BindConfiguration("Tracking:GroupCommit");
-builder.Services.AddOptions<BulkOptions>().BindConfiguration("Tracking:Bulk");
+// Every options section (Tracking:*, RateLimits:*, Idempotency:*, Privacy:Export:*, Browser:*, Operations:Rebuild:*), in one list.
+builder.Services.AddServiceSettings();
 builder.Services.AddSingleton<BulkAdmission>();
-builder.Services.AddOptions<ExportOptions>().BindConfiguration("Privacy:Export");
 builder.Services.AddSingleton<ExportAdmission>();
 builder.Services.AddSingleton<EventCommitter>();
 builder.Services.AddHostedService(services => services.GetRequiredService<EventCommitter>());
-builder.Services.AddSingleton(services => new AccessTokens(
-    builder.Configuration.GetSection("Workspaces").Get<List<WorkspaceOptions>>() ?? [],
-    builder.Configuration.GetSection("Admin").Get<AdminOptions>() ?? new AdminOptions()));
+builder.Services.AddSingleton(_ => AccessTokens.FromConfiguration(builder.Configuration));
 // Tokens issued at run time (POST /admin/tokens, `tokens create`), looked up in PostgreSQL on every request.
 builder.Services.AddSingleton<IssuedTokens>();
 builder.Services.AddAccessTokenAuthentication();
@@ -127,13 +134,7 @@ app.MapBrowserTracking();
 app.MapWolverineEndpoints();
 app.MapApiDocument();
 
-// `describe` prints every configuration value: mask the secrets (the components above already hold the real ones).
-if (DescribedConfiguration.IsDescribe(args))
-{
-    DescribedConfiguration.HideSecrets(builder.Configuration);
-}
-
-return await app.RunJasperFxCommands(args);
+return await ServiceCommandLine.RunAsync(app, args);
 
 /// <summary>The web host; public so the Alba tests can boot it.</summary>
 public partial class Program;

@@ -20,6 +20,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
 {
     private const string Host = "127.0.0.1";
     private const string PortFileName = "eventstore-port";
+    private const string OwnerFileName = "eventstore-owner";
     private const string ServerLogFileName = "server.log";
     private const string SocketFolderName = "sock";
     private const string PidFileName = "postmaster.pid";
@@ -49,10 +50,18 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
     /// <summary>TCP port on 127.0.0.1; stays the same across <see cref="RestartAsync"/> so open connection strings remain valid.</summary>
     public int Port { get; private set; }
 
+    /// <summary>
+    /// True when disposing this instance stops the server: it started it, or adopted it from a process that started it
+    /// and is gone (<see cref="LocalPostgresOptions.AdoptOrphans"/>). False when another live process started it.
+    /// </summary>
+    public bool StopsOnDispose => _ownsServer || _options.Ephemeral;
+
     /// <summary>Absolute cluster folder, for diagnostics and for tests that inspect server files.</summary>
     public string DataDirectory { get; }
 
     private string PidFilePath => Path.Combine(DataDirectory, PidFileName);
+
+    private string OwnerFilePath => Path.Combine(DataDirectory, OwnerFileName);
 
     private string ServerLogPath => Path.Combine(DataDirectory, ServerLogFileName);
 
@@ -84,7 +93,14 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
                     cluster.Log($"requested port {requested} ignored: the cluster is already running on port {runningPort}");
                 }
 
-                cluster.Log($"reusing PostgreSQL already running in {dataDirectory} on port {runningPort} (pid {running.Pid})");
+                if (options.AdoptOrphans && cluster.TryAdoptOrphan())
+                {
+                    cluster.Log($"adopted PostgreSQL left running in {dataDirectory} on port {runningPort} (pid {running.Pid}) by a process that has exited; it stops with this one");
+                }
+                else
+                {
+                    cluster.Log($"reusing PostgreSQL already running in {dataDirectory} on port {runningPort} (pid {running.Pid})");
+                }
             }
             else
             {
@@ -313,6 +329,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
             {
                 Port = port;
                 _ownsServer = true;
+                RecordOwner();
                 Log($"started on port {port}");
                 return;
             }
@@ -365,6 +382,88 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
                 Directory.CreateDirectory(socketDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
                 await _tools.GiveToPostgresUserAsync([socketDirectory], recursive: false, cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>Which process started the server and stops it: its pid and start time (against pid reuse).</summary>
+    private void RecordOwner()
+    {
+        using var self = Process.GetCurrentProcess();
+        File.WriteAllText(OwnerFilePath, string.Create(CultureInfo.InvariantCulture, $"{self.Id}\n{self.StartTime.ToUniversalTime():O}\n"));
+    }
+
+    /// <summary>
+    /// Takes over a running server whose recorded owner has exited (a killed run), so that it stops with this process
+    /// instead of running on unowned. When two processes race for it, the one whose record stays owns it.
+    /// </summary>
+    private bool TryAdoptOrphan()
+    {
+        if (OwnerIsAlive())
+        {
+            return false;
+        }
+
+        RecordOwner();
+        if (ReadOwner() != Environment.ProcessId)
+        {
+            return false;
+        }
+
+        _ownsServer = true;
+        return true;
+    }
+
+    private int? ReadOwner()
+    {
+        try
+        {
+            var lines = File.ReadAllLines(OwnerFilePath);
+            return lines.Length > 0 && int.TryParse(lines[0], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private bool OwnerIsAlive()
+    {
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(OwnerFilePath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+
+        if (lines.Length < 2 || !int.TryParse(lines[0], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+            || !DateTime.TryParse(lines[1], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var started))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited && Math.Abs((process.StartTime.ToUniversalTime() - started).TotalSeconds) < 1;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Only a record of who owns the server; a stale one is recognised by its dead process.
         }
     }
 
@@ -428,6 +527,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         }
 
         _ownsServer = false;
+        TryDelete(OwnerFilePath);
         Log($"stopped ({mode})");
     }
 

@@ -32,6 +32,12 @@ public sealed record LocalPostgresOptions
     /// </summary>
     public IReadOnlyDictionary<string, string> ServerSettings { get; init; } = ReadOnlyDictionary<string, string>.Empty;
 
+    /// <summary>
+    /// Takes over a server found running in the folder when the process that started it has exited (a killed run), so
+    /// that it is stopped on dispose like one this instance started. A server whose starter still runs is never stopped.
+    /// </summary>
+    public bool AdoptOrphans { get; init; }
+
     /// <summary>Receives progress lines, because initdb and start-up can take seconds and failures need context.</summary>
     public Action<string>? Log { get; init; }
 }

@@ -1,9 +1,10 @@
+using EventStore.Api.Hosting;
 using EventStore.Api.Workspaces;
 using JasperFx.CommandLine;
 
 namespace EventStore.Api.Admin;
 
-public sealed class TokensInput : NetCoreInput
+public sealed class TokensInput : ServiceInput
 {
     [Description("create, list or revoke")]
     public string Action { get; set; } = "";
@@ -27,7 +28,7 @@ public sealed class TokensInput : NetCoreInput
 /// the database the configuration names. The secret of a created token is printed once, on standard output.
 /// </summary>
 [Description("Creates, lists or revokes workspace access tokens", Name = "tokens")]
-public sealed class TokensCommand : JasperFxAsyncCommand<TokensInput>
+public sealed class TokensCommand : ServiceCommand<TokensInput>
 {
     public TokensCommand()
     {
@@ -35,13 +36,12 @@ public sealed class TokensCommand : JasperFxAsyncCommand<TokensInput>
         Usage("Revoke a token").Arguments(x => x.Action, x => x.Id);
     }
 
-    public override async Task<bool> Execute(TokensInput input)
+    protected override async Task<bool> Execute(TokensInput input, IServiceProvider services)
     {
-        using var host = input.BuildHost();
         // The service creates or migrates the schema when it starts; the command may run before it ever did.
-        await host.Services.GetRequiredService<Marten.IDocumentStore>().Storage.ApplyAllConfiguredChangesToDatabaseAsync();
-        var tokens = host.Services.GetRequiredService<IssuedTokens>();
-        var configured = host.Services.GetRequiredService<AccessTokens>();
+        await services.GetRequiredService<Marten.IDocumentStore>().Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        var tokens = services.GetRequiredService<IssuedTokens>();
+        var configured = services.GetRequiredService<AccessTokens>();
         var workspace = input.WorkspaceFlag.Length == 0 ? null : input.WorkspaceFlag;
         switch (input.Action.ToLowerInvariant())
         {
@@ -70,11 +70,15 @@ public sealed class TokensCommand : JasperFxAsyncCommand<TokensInput>
                     return Fail($"No workspace '{workspace}' is configured (Workspaces:N:Id).");
                 }
 
-                foreach (var listed in await tokens.ListAsync(workspace, CancellationToken.None))
+                var listed = await tokens.ListAsync(workspace, CancellationToken.None);
+                if (listed.Count == 0)
                 {
-                    Console.WriteLine(FormattableString.Invariant(
-                        $"{listed.Id}\t{listed.Workspace}\t{string.Join(",", listed.Scopes)}\t{listed.CreatedAt:yyyy-MM-ddTHH:mm:ssZ}\t{listed.Name}"));
+                    Console.WriteLine(workspace is null ? "No tokens have been issued (configured tokens are not listed)." : $"No tokens have been issued for workspace '{workspace}' (configured tokens are not listed).");
+                    return true;
                 }
+
+                TextTable.Write(Console.Out, ["ID", "WORKSPACE", "SCOPES", "CREATED", "NAME"], listed.Select(t => (IReadOnlyList<string>)
+                    [t.Id, t.Workspace, string.Join(",", t.Scopes), FormattableString.Invariant($"{t.CreatedAt:yyyy-MM-ddTHH:mm:ssZ}"), t.Name]));
 
                 return true;
 
@@ -90,11 +94,5 @@ public sealed class TokensCommand : JasperFxAsyncCommand<TokensInput>
             default:
                 return Fail("Use create, list or revoke.");
         }
-    }
-
-    private static bool Fail(string message)
-    {
-        Console.Error.WriteLine(message);
-        return false;
     }
 }

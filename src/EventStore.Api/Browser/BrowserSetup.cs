@@ -8,7 +8,6 @@ public static class BrowserSetup
 {
     public static IServiceCollection AddBrowserTracking(this IServiceCollection services)
     {
-        services.AddOptions<BrowserLimits>().BindConfiguration("Browser");
         services.AddSingleton(provider => new BrowserWorkspaces(provider.GetRequiredService<IConfiguration>()));
         services.AddSingleton<BrowserRateLimits>();
         services.AddSingleton<MessengerWidget>();

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using EventStore.Api.Errors;
 using EventStore.Api.Http;
@@ -16,16 +17,21 @@ namespace EventStore.Api.Browser;
 /// <summary>Limits of the browser endpoint (configuration section "Browser"); rates are in events per window, 0 turns one off.</summary>
 public sealed class BrowserLimits
 {
+    [Range(1L, 16L * 1024 * 1024)]
     public long MaxBodyBytes { get; set; } = 64 * 1024;
 
+    [Range(1, 10_000)]
     public int MaxEventsPerRequest { get; set; } = 50;
 
     /// <summary>Browser events per workspace per window, apart from the workspace's server-side budget (<c>RateLimits:*</c>).</summary>
+    [Range(0, int.MaxValue)]
     public int EventsPerWorkspace { get; set; } = 2000;
 
     /// <summary>Browser events per user of a workspace per window.</summary>
+    [Range(0, int.MaxValue)]
     public int EventsPerVisitor { get; set; } = 60;
 
+    [Range(1, int.MaxValue)]
     public int WindowSeconds { get; set; } = 10;
 }
 

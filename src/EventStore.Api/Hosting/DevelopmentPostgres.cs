@@ -8,6 +8,8 @@ namespace EventStore.Api.Hosting;
 /// <c>ConnectionStrings:Postgres</c> is configured (outside Production), a private cluster is started in the
 /// git-ignored <c>.local/postgres</c> folder of the repository, and, when no workspace is configured,
 /// a <c>default</c> workspace is provisioned with a token kept in <c>.local/default-workspace-token</c>.
+/// The service and the commands share the cluster: whoever started it stops it when it ends, unless another
+/// process still uses it; one left running by a killed run is adopted and stopped by the next one.
 /// </summary>
 public static class DevelopmentPostgres
 {
@@ -27,12 +29,28 @@ public static class DevelopmentPostgres
         }
 
         var local = LocalFolder(builder.Environment.ContentRootPath);
-        var cluster = await LocalPostgresCluster.StartAsync(new LocalPostgresOptions
+        var steps = new List<string>();
+        LocalPostgresCluster cluster;
+        try
         {
-            DataDirectory = Path.Combine(local, "postgres"),
-            Database = "eventstore",
-            Log = line => Console.WriteLine($"[local postgres] {line}"),
-        });
+            cluster = await LocalPostgresCluster.StartAsync(new LocalPostgresOptions
+            {
+                DataDirectory = Path.Combine(local, "postgres"),
+                Database = "eventstore",
+                AdoptOrphans = true,
+                Log = steps.Add,
+            });
+        }
+        catch
+        {
+            // What it did before failing is the context of its error.
+            steps.ForEach(step => Console.Error.WriteLine($"[private postgres] {step}"));
+            throw;
+        }
+
+        // One line, on standard error: a command's standard output stays its own.
+        Console.Error.WriteLine($"Private PostgreSQL in .local/postgres: 127.0.0.1:{cluster.Port}, user postgres, database eventstore; "
+            + (cluster.StopsOnDispose ? "stops when this process ends." : "used by another process too, which stops it."));
         // A factory registration, so the container disposes (stops) the cluster it started when the host stops.
         builder.Services.AddSingleton(_ => cluster);
         var settings = new Dictionary<string, string?> { [ConnectionStringKey] = cluster.ConnectionString };
@@ -42,7 +60,7 @@ public static class DevelopmentPostgres
             var token = DefaultWorkspaceToken(local);
             settings["Workspaces:0:Id"] = "default";
             settings["Workspaces:0:AccessTokens:0"] = token;
-            builder.Services.AddHostedService(services => new DefaultWorkspaceBanner(services, token));
+            builder.Services.AddHostedService(services => new DefaultWorkspaceBanner(services, token, cluster.Port));
         }
 
         builder.Configuration.AddInMemoryCollection(settings);
@@ -81,7 +99,7 @@ public static class DevelopmentPostgres
     }
 
     /// <summary>Prints, once the server listens, how to use the default workspace (a development convenience, not a log line).</summary>
-    private sealed class DefaultWorkspaceBanner(IServiceProvider services, string token) : IHostedService
+    private sealed class DefaultWorkspaceBanner(IServiceProvider services, string token, int postgresPort) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
@@ -100,6 +118,7 @@ public static class DevelopmentPostgres
                     Try it:
                       curl -i -X POST {{{url}}}/events -H 'Authorization: Bearer {{{token}}}' -H 'Content-Type: application/json' \
                         -d '{"event_name":"invited-friend","created_at":{{{now}}},"user_id":"314159","metadata":{"invite_code":"ADDAFRIEND"}}'
+                    Its database: psql -h 127.0.0.1 -p {{{postgresPort}}} -U postgres eventstore
 
                     """);
             });

@@ -57,6 +57,15 @@ public static class ApiDocument
                     schema.Type = type | JsonSchemaType.Null;
                 }
 
+                // A property left out when it has nothing to say ([JsonIgnore(WhenWritingNull)]) is not required.
+                if (context.JsonTypeInfo.Kind == System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object && schema.Required is { Count: > 0 } required)
+                {
+                    foreach (var property in context.JsonTypeInfo.Properties.Where(p => p.ShouldSerialize is not null))
+                    {
+                        required.Remove(property.Name);
+                    }
+                }
+
                 return Task.CompletedTask;
             });
             // Wolverine describes every endpoint as answering an IResult; the operations above say what they answer.

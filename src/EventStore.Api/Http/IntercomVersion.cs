@@ -1,5 +1,9 @@
+using System.Security.Claims;
 using System.Text.RegularExpressions;
 using EventStore.Api.Errors;
+using EventStore.Api.Telemetry;
+using EventStore.Api.Workspaces;
+using Microsoft.AspNetCore.Authentication;
 
 namespace EventStore.Api.Http;
 
@@ -11,6 +15,8 @@ public static partial class IntercomVersion
 {
     public const string Header = "Intercom-Version";
 
+    public const string Code = "intercom_version_invalid";
+
     public static bool IsAccepted(string version) => KnownVersion().IsMatch(version.Trim());
 
     public static IApplicationBuilder UseIntercomVersionCheck(this IApplicationBuilder app) => app.Use(async (context, next) =>
@@ -18,8 +24,14 @@ public static partial class IntercomVersion
         var version = context.Request.Headers[Header].ToString();
         if (version.Length > 0 && !IsAccepted(version))
         {
+            // Refused before authentication: the workspace an event would have counted against is found only now.
+            if ((await context.AuthenticateAsync()).Principal?.FindFirstValue(Policies.WorkspaceClaim) is { } workspace)
+            {
+                EventStoreMetrics.RejectedRequest(context, workspace, Code);
+            }
+
             await ErrorList.WriteAsync(context, StatusCodes.Status400BadRequest,
-                new ApiError("intercom_version_invalid", "Intercom-Version must be a 1.x or 2.x version, or Unstable", Header));
+                new ApiError(Code, "Intercom-Version must be a 1.x or 2.x version, or Unstable", Header));
             return;
         }
 

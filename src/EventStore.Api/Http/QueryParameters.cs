@@ -5,7 +5,9 @@ namespace EventStore.Api.Http;
 
 /// <summary>
 /// Reads query-string parameters under the API's rules, collecting a <see cref="Rejection"/> naming the
-/// parameter for every bad value, so a request with three bad parameters hears about all three.
+/// parameter for every bad value, so a request with three bad parameters hears about all three. A parameter the
+/// endpoint never reads is one of them: a typo'd filter must not answer as if there were no filter (ADR 0007).
+/// Endpoints read every parameter they take before asking <see cref="IsValid"/>.
 /// </summary>
 public sealed class QueryParameters(IQueryCollection query)
 {
@@ -14,12 +16,16 @@ public sealed class QueryParameters(IQueryCollection query)
 
     private readonly List<Rejection> rejections = [];
 
-    public IReadOnlyList<Rejection> Rejections => rejections;
+    // Looked up as the query collection does: names are case-insensitive.
+    private readonly HashSet<string> read = new(StringComparer.OrdinalIgnoreCase);
 
-    public bool IsValid => rejections.Count == 0;
+    public IReadOnlyList<Rejection> Rejections => [.. rejections, .. Unknown()];
+
+    public bool IsValid => rejections.Count == 0 && !Unknown().Any();
 
     public string? String(string name)
     {
+        read.Add(name);
         var values = query[name];
         if (values.Count > 1)
         {
@@ -91,4 +97,9 @@ public sealed class QueryParameters(IQueryCollection query)
     }
 
     public void Reject(Rejection rejection) => rejections.Add(rejection);
+
+    private IEnumerable<Rejection> Unknown() => query.Keys.Where(name => !read.Contains(name)).Order(StringComparer.Ordinal)
+        .Select(name => Rejection.Invalid(name, read.Count == 0
+            ? $"{name} is not a parameter of this endpoint, which takes none"
+            : $"{name} is not a parameter of this endpoint, which takes {string.Join(", ", read)}"));
 }

@@ -3,12 +3,11 @@ using EventStore.Api.Telemetry;
 
 namespace EventStore.Api.Operations;
 
-/// <summary>Projection status, online rebuilds (ADR 0011) and their settings (<c>Operations:Rebuild:*</c>).</summary>
+/// <summary>Projection status and online rebuilds (ADR 0011); their settings, <c>Operations:Rebuild:*</c>, are bound in Hosting/ServiceSettings.</summary>
 public static class OperationsSetup
 {
     public static IServiceCollection AddProjectionOperations(this IServiceCollection services)
     {
-        services.AddOptions<RebuildOptions>().BindConfiguration("Operations:Rebuild");
         services.AddSingleton<ProjectionRebuilds>();
         // Every projection is inline, applied in the transaction of its events: its lag is zero by construction.
         EventStoreMetrics.ObserveProjectionLag(() => ReadModels.All.Select(model =>

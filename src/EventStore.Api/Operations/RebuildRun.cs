@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Threading.Channels;
 using EventStore.Api.Persistence;
@@ -294,19 +295,25 @@ public sealed class RebuildRun(IDocumentStore store, NpgsqlDataSource dataSource
 public sealed class RebuildOptions
 {
     /// <summary>Events (or streams) per page of the bulk pass.</summary>
+    [Range(1, 1_000_000)]
     public int PageSize { get; set; } = 10_000;
 
     /// <summary>Pages read at once, pages applied at once (each in its own transaction) and indexes built at once by the bulk pass.</summary>
+    [Range(1, 64)]
     public int Workers { get; set; } = 2;
 
     /// <summary>How many (user, name) stats the bulk pass folds in memory before writing them (about 200 bytes each).</summary>
+    [Range(1, 100_000_000)]
     public int MaxFoldedStats { get; set; } = 500_000;
 
     /// <summary>Attempts per step before the rebuild is given up as faulted.</summary>
+    [Range(1, 100)]
     public int Attempts { get; set; } = 3;
 
+    [Range(0.0, 3600.0)]
     public double RetryDelaySeconds { get; set; } = 1;
 
     /// <summary>How long a rebuild waits for in-flight appends before it holds writers (then the step is retried).</summary>
+    [Range(1, 3600)]
     public int WriterLockTimeoutSeconds { get; set; } = 10;
 }

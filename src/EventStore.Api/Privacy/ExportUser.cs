@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using EventStore.Api.Errors;
 using EventStore.Api.Http;
 using EventStore.Api.Persistence;
@@ -21,6 +22,7 @@ namespace EventStore.Api.Privacy;
 public sealed class ExportOptions
 {
     /// <summary>Exports of one workspace streamed at once; more are 429 until one has finished.</summary>
+    [Range(1, 1024)]
     public int MaxConcurrentPerWorkspace { get; set; } = 4;
 }
 

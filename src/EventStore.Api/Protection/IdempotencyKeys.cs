@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -15,12 +16,15 @@ namespace EventStore.Api.Protection;
 public sealed class IdempotencyOptions
 {
     /// <summary>How long a key and its response are kept and replayed.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>How long a retry waits for the first request with its key to finish before answering 409.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan WaitForInProgress { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>A claim never completed (its node died mid-request) may be taken over after this long.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan AbandonedAfter { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>How often each node deletes expired keys (<see cref="IdempotencyKeyPurge"/>).</summary>

@@ -10,8 +10,6 @@ public static class ProtectionSetup
     public static WebApplicationBuilder AddRequestProtection(this WebApplicationBuilder builder)
     {
         builder.ConfigureKestrelLimits();
-        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration("RateLimits");
-        builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration("Idempotency");
         builder.Services.AddSingleton<IWorkspaceRateLimiter, FixedWindowRateLimiter>();
         builder.Services.AddSingleton<AuthenticationThrottle>();
         builder.Services.AddSingleton<IdempotencyStore>();

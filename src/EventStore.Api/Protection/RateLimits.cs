@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using EventStore.Api.Errors;
 using EventStore.Api.Telemetry;
@@ -14,12 +15,16 @@ namespace EventStore.Api.Protection;
 /// </summary>
 public sealed class RateLimitOptions
 {
+    [Range(0, int.MaxValue)]
     public int RequestsPerWindow { get; set; } = 1000;
 
+    [Range(1, int.MaxValue)]
     public int WindowSeconds { get; set; } = 10;
 
+    [Range(0, int.MaxValue)]
     public int FailedAuthenticationsPerAddress { get; set; } = 20;
 
+    [Range(1, int.MaxValue)]
     public int FailedAuthenticationWindowSeconds { get; set; } = 60;
 }
 

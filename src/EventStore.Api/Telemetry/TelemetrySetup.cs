@@ -88,7 +88,7 @@ public static class TelemetrySetup
     private static bool IsProbe(PathString path, string scrapePath) =>
         path.StartsWithSegments("/health") || path.StartsWithSegments(scrapePath);
 
-    private static (bool Enabled, string Path) PrometheusSettings(IConfiguration configuration)
+    internal static (bool Enabled, string Path) PrometheusSettings(IConfiguration configuration)
     {
         var section = configuration.GetSection("Telemetry:Prometheus");
         var path = section["Path"] is { Length: > 0 } configured ? configured : DefaultScrapePath;
@@ -100,7 +100,7 @@ public static class TelemetrySetup
         return (section.GetValue("Enabled", true), path);
     }
 
-    private static OtlpSettings OtlpSettings(IConfiguration configuration)
+    internal static OtlpSettings OtlpSettings(IConfiguration configuration)
     {
         var protocol = configuration["Telemetry:Otlp:Protocol"] switch
         {

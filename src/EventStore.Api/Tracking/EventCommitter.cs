@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Threading.Channels;
 using EventStore.Api.Persistence;
@@ -12,9 +13,11 @@ namespace EventStore.Api.Tracking;
 public sealed class GroupCommitOptions
 {
     /// <summary>Most commands decided and committed in one transaction.</summary>
+    [Range(1, 100_000)]
     public int MaxCommandsPerCommit { get; set; } = 1000;
 
     /// <summary>Committers working side by side; a user always goes to the same one.</summary>
+    [Range(1, 64)]
     public int Committers { get; set; } = 2;
 }
 

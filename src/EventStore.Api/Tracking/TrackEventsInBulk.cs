@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using EventStore.Api.Errors;
 using EventStore.Api.Http;
 using EventStore.Api.Protection;
@@ -26,11 +28,15 @@ public sealed record BulkOutcome(IReadOnlyList<TrackOutcome> Outcomes);
 /// <summary>Limits of POST /events/bulk (configuration section "Tracking:Bulk").</summary>
 public sealed class BulkOptions
 {
+    /// <summary>At most Kestrel's ceiling for any body (16 MiB).</summary>
+    [Range(1L, 16L * 1024 * 1024)]
     public long MaxBodyBytes { get; set; } = 5 * 1024 * 1024;
 
+    [Range(1, 100_000)]
     public int MaxEvents { get; set; } = 1000;
 
     /// <summary>Bulk requests, once read, parsed and decided at once; more wait for their turn.</summary>
+    [Range(1, 1024)]
     public int MaxConcurrentRequests { get; set; } = 4;
 
     /// <summary>
@@ -38,6 +44,7 @@ public sealed class BulkOptions
     /// As many as are decided at once by default: one workspace alone is as fast as before, and never has more
     /// requests anywhere (reading, queued or deciding) than the service decides at once.
     /// </summary>
+    [Range(1, 1024)]
     public int MaxConcurrentRequestsPerWorkspace { get; set; } = 4;
 
     /// <summary>How long a request waits for its turn (429 for its workspace's, 503 for the service's) before it is refused.</summary>
@@ -254,7 +261,7 @@ public static class TrackEventsInBulkEndpoint
 }
 
 /// <summary>What became of one item of a bulk request.</summary>
-public sealed record BulkItemResult(int Index, string Status, IReadOnlyList<ApiError>? Errors)
+public sealed record BulkItemResult(int Index, string Status, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ApiError>? Errors)
 {
     public static BulkItemResult Of(int index, IReadOnlyList<Rejection> rejections, TrackOutcome? outcome) =>
         outcome switch

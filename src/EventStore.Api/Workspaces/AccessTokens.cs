@@ -56,6 +56,11 @@ public sealed class AccessTokens
         }
     }
 
+    /// <summary>The tokens of <c>Workspaces:N:*</c> and <c>Admin:AccessTokens:M</c>.</summary>
+    public static AccessTokens FromConfiguration(IConfiguration configuration) => new(
+        configuration.GetSection("Workspaces").Get<List<WorkspaceOptions>>() ?? [],
+        configuration.GetSection("Admin").Get<AdminOptions>() ?? new AdminOptions());
+
     /// <summary>The workspaces in configuration: the only ones tokens can be issued for, and used with.</summary>
     public IReadOnlyCollection<string> Workspaces => workspaceIds;
 

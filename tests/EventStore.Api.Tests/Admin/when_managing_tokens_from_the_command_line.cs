@@ -61,4 +61,24 @@ public sealed partial class when_managing_tokens_from_the_command_line(ApiFixtur
         exitCode.ShouldNotBe(0);
         TokenId().IsMatch(output).ShouldBeFalse("no token was created");
     }
+
+    [Fact]
+    public async Task lists_under_a_header_naming_the_columns()
+    {
+        await api.Host.CreateToken("acme", "events:read");
+
+        var (exitCode, output, errors) = await Run("tokens", "list", "--workspace", "acme");
+
+        exitCode.ShouldBe(0, $"{output}\n{errors}");
+        output.Split('\n')[0].ShouldMatch(@"^ID\s+WORKSPACE\s+SCOPES\s+CREATED\s+NAME", output);
+    }
+
+    [Fact]
+    public async Task says_so_when_a_workspace_has_no_tokens()
+    {
+        var (exitCode, output, errors) = await Run("tokens", "list", "--workspace", "globex");
+
+        exitCode.ShouldBe(0, $"{output}\n{errors}");
+        output.ShouldContain("No tokens", Case.Sensitive, $"an empty list is said, not left blank: {output}");
+    }
 }

@@ -58,6 +58,7 @@ public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
         builder.UseSetting("Admin:AccessTokens:0", AdminToken);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore", "Warning");
+        builder.UseSetting("Logging:LogLevel:Microsoft.Hosting.Lifetime", "Warning");
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace EventStore.Api.Tests.Infrastructure;
 
 /// <summary>
@@ -8,41 +6,30 @@ namespace EventStore.Api.Tests.Infrastructure;
 /// </summary>
 public static class CommandLine
 {
+    /// <summary>What every run gets: the fixture's database, its two workspaces, logs kept to warnings.</summary>
+    public static Dictionary<string, string?> Environment(ApiFixture api) => new()
+    {
+        ["DOTNET_ENVIRONMENT"] = "Testing",
+        ["ASPNETCORE_ENVIRONMENT"] = "Testing",
+        ["ConnectionStrings__Postgres"] = api.ConnectionString,
+        ["Workspaces__0__Id"] = "acme",
+        ["Workspaces__1__Id"] = "globex",
+        ["Logging__LogLevel__Default"] = "Warning",
+    };
+
     public static Task<(int ExitCode, string Output, string Errors)> RunAsync(ApiFixture api, params string[] args) =>
         RunAsync(api, new Dictionary<string, string>(), args);
 
-    /// <summary>With <paramref name="settings"/> (configuration keys) added to the environment of the command.</summary>
+    /// <summary>With <paramref name="settings"/> (configuration keys, <c>:</c> or <c>__</c>) added to the environment of the command.</summary>
     public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(ApiFixture api, IReadOnlyDictionary<string, string> settings, params string[] args)
     {
-        var directory = ServiceBuild.Directory();
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(Path.Combine(directory, "EventStore.Api.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["DOTNET_ENVIRONMENT"] = "Testing";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
-        start.Environment["ConnectionStrings__Postgres"] = api.ConnectionString;
-        start.Environment["Workspaces__0__Id"] = "acme";
-        start.Environment["Workspaces__1__Id"] = "globex";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        start.Environment["Logging__LogLevel__Marten"] = "Critical";
+        var environment = Environment(api);
         foreach (var (key, value) in settings)
         {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var errors = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        return (process.ExitCode, await output, await errors);
+        var run = await ServiceProcess.RunAsync(environment, args);
+        return (run.ExitCode, run.Output, run.Errors);
     }
 }

@@ -31,7 +31,7 @@ public class LiveService(PostgresServer postgres) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         ConnectionString = await postgres.CreateDatabaseAsync(GetType().Name);
-        var settings = new Dictionary<string, string>
+        var settings = new Dictionary<string, string?>
         {
             ["Workspaces:1:Id"] = "globex",
             ["Workspaces:1:AccessTokens:0"] = ApiFixture.GlobexToken,

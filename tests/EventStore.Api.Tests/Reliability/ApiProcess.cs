@@ -13,9 +13,12 @@ namespace EventStore.Api.Tests.Reliability;
 /// </summary>
 public sealed class ApiProcess : IAsyncDisposable
 {
+    private const int MaxStandardOutputLines = 10_000;
+
     private readonly Process process;
     private readonly StringBuilder output = new();
     private readonly List<string> errorLines = [];
+    private readonly List<string> standardOutput = [];
 
     private ApiProcess(Process process, Uri address)
     {
@@ -37,6 +40,18 @@ public sealed class ApiProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Every line the process wrote to standard output so far (the first 10,000).</summary>
+    public IReadOnlyList<string> StandardOutput
+    {
+        get
+        {
+            lock (output)
+            {
+                return [.. standardOutput];
+            }
+        }
+    }
+
     /// <summary>The last lines the process wrote, for failure messages.</summary>
     public string OutputTail
     {
@@ -50,37 +65,38 @@ public sealed class ApiProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts the service in Production on a free port, with rate limits off and logs at Warning;
-    /// <paramref name="settings"/> (configuration keys, <c>:</c> or <c>__</c>) add to or override these.
+    /// Starts the service in Production on a free port, with workspace acme, rate limits off and logs at Warning;
+    /// <paramref name="settings"/> (configuration keys, <c>:</c> or <c>__</c>) add to or override these, and a null
+    /// value removes one (for example <c>Workspaces__0__Id</c>).
     /// </summary>
-    public static ApiProcess Start(string connectionString, IReadOnlyDictionary<string, string>? settings = null)
+    public static ApiProcess Start(string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var folder = ServiceBuild.Directory();
         var port = FreePort();
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var environment = new Dictionary<string, string?>
         {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+            ["ConnectionStrings__Postgres"] = connectionString,
+            ["Workspaces__0__Id"] = "acme",
+            ["Workspaces__0__AccessTokens__0"] = ApiFixture.AcmeToken,
+            ["RateLimits__RequestsPerWindow"] = "0",
+            ["Logging__LogLevel__Default"] = "Warning",
         };
-        start.ArgumentList.Add(Path.Combine(folder, "EventStore.Api.dll"));
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment["ConnectionStrings__Postgres"] = connectionString;
-        start.Environment["Workspaces__0__Id"] = "acme";
-        start.Environment["Workspaces__0__AccessTokens__0"] = ApiFixture.AcmeToken;
-        start.Environment["RateLimits__RequestsPerWindow"] = "0";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        var start = ServiceProcess.StartInfo(environment, []);
+        foreach (var (key, _) in environment.Where(setting => setting.Value is null))
+        {
+            start.Environment.Remove(key);
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
         var api = new ApiProcess(process, new Uri($"http://127.0.0.1:{port}"));
-        process.OutputDataReceived += (_, line) => api.Append(line.Data);
+        process.OutputDataReceived += (_, line) => api.Append(line.Data, standardOutput: true);
         process.ErrorDataReceived += (_, line) => api.Append(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -134,6 +150,22 @@ public sealed class ApiProcess : IAsyncDisposable
             $"the API process at {Address} to become ready; its output:{Environment.NewLine}{OutputTail}");
     }
 
+    /// <summary>SIGTERM, as a service manager stops it, then waits (bounded) for the process to exit; returns its exit code.</summary>
+    public async Task<int> StopAsync(TimeSpan deadline)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(deadline);
+        await process.WaitForExitAsync(timeout.Token);
+        // The asynchronous readers may still be handing over the last lines: wait for the end of both streams.
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
     /// <summary>SIGKILL: no shutdown hooks, no draining, no flushing; in-flight requests are cut off.</summary>
     public async Task KillAsync()
     {
@@ -152,7 +184,7 @@ public sealed class ApiProcess : IAsyncDisposable
         process.Dispose();
     }
 
-    private void Append(string? line)
+    private void Append(string? line, bool standardOutput = false)
     {
         if (line is null)
         {
@@ -164,6 +196,11 @@ public sealed class ApiProcess : IAsyncDisposable
             if (IsError(line))
             {
                 errorLines.Add(line);
+            }
+
+            if (standardOutput && this.standardOutput.Count < MaxStandardOutputLines)
+            {
+                this.standardOutput.Add(line);
             }
 
             output.AppendLine(line);
@@ -192,7 +229,7 @@ public sealed class ApiProcess : IAsyncDisposable
         return line.StartsWith("Unhandled exception", StringComparison.Ordinal);
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));

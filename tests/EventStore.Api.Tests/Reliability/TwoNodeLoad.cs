@@ -65,7 +65,7 @@ public sealed class TwoNodeLoad(PostgresServer postgres) : IAsyncLifetime
 
     private async Task<TwoNodeRun> PlayAsync()
     {
-        var settings = new Dictionary<string, string>
+        var settings = new Dictionary<string, string?>
         {
             ["Tracking:ActiveEventNameCap"] = "1000",
             // Two lanes per node (the default), small groups: more transactions, so more chances to interleave.

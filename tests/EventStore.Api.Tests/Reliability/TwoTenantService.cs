@@ -17,7 +17,7 @@ public static class TwoTenantService
 
     public static async Task<ApiProcess> StartAsync(string connectionString, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var all = new Dictionary<string, string>
+        var all = new Dictionary<string, string?>
         {
             ["Workspaces__1__Id"] = "globex",
             ["Workspaces__1__AccessTokens__0"] = ApiFixture.GlobexToken,

@@ -14,7 +14,7 @@ namespace EventStore.Api.Tests.Telemetry;
 public sealed class MetricsService(PostgresServer postgres) : ApiFixture(postgres)
 {
     public const int Limit = 20;
-    public static readonly string[] Workspaces = ["telemetry-1", "telemetry-2", "telemetry-3", "telemetry-4"];
+    public static readonly string[] Workspaces = ["telemetry-1", "telemetry-2", "telemetry-3", "telemetry-4", "telemetry-5"];
 
     public static string TokenOf(string workspace) => $"{workspace}-token-0123456789-0123456789-abc";
 

@@ -106,6 +106,24 @@ public sealed class when_scraping_metrics(MetricsService api) : IClassFixture<Me
     }
 
     [Fact]
+    public async Task counts_events_refused_for_an_unknown_intercom_version()
+    {
+        const string workspace = "telemetry-5";
+        var before = Counts(await Scrape.Take(api.Host), workspace);
+        var version = new Dictionary<string, string> { ["Intercom-Version"] = "9.9" };
+
+        (await api.Host.Send(HttpMethod.Post, "/events", JsonSerializer.Serialize(Scenarios.Event("versioned", 1_700_000_000, "t5")), MetricsService.TokenOf(workspace), headers: version))
+            .ShouldBeError(HttpStatusCode.BadRequest, "intercom_version_invalid");
+        (await api.Host.Send(HttpMethod.Get, "/segments", null, MetricsService.TokenOf(workspace), headers: version))
+            .ShouldBeError(HttpStatusCode.BadRequest, "intercom_version_invalid");
+
+        var scrape = await Scrape.Until(api.Host, s => s.Value(Rejected, ("workspace", workspace), ("reason", "intercom_version_invalid")) >= 1);
+
+        scrape.Value(Rejected, ("workspace", workspace), ("reason", "intercom_version_invalid")).ShouldBe(1, "the refused event; not the refused GET /segments");
+        Delta(before, Counts(scrape, workspace))["accepted"].ShouldBe(0);
+    }
+
+    [Fact]
     public async Task counts_events_refused_by_the_rate_limit()
     {
         const string workspace = "telemetry-2";

@@ -35,6 +35,15 @@ public sealed class when_tracking_in_bulk(ApiFixture api) : IClassFixture<ApiFix
     }
 
     [Fact]
+    public async Task gives_errors_only_to_the_items_that_have_some()
+    {
+        var result = await Bulk($"[{Event("bulk-errors", "a", 1_700_000_000)},{{\"event_name\":\"b\"}}]");
+
+        result["results"]![0]!.AsObject().ContainsKey("errors").ShouldBeFalse($"an accepted item has no errors member, as in the README: {result}");
+        result["results"]![1]!["errors"]!.AsArray().ShouldNotBeEmpty();
+    }
+
+    [Fact]
     public async Task stores_nothing_in_atomic_mode_when_any_item_is_rejected()
     {
         var result = await Bulk($"[{Event("bulk-2", "a", 1_700_000_000)},{Event("bulk-2", "b", 17_000_000_000_000)}]", query: "?atomic=true");

@@ -18,7 +18,7 @@ public sealed partial class when_a_production_token_is_weak
     public async Task refuses_to_start_with_a_token_shorter_than_32_characters()
     {
         const string weak = "acme-short-token-31-characters!";
-        await using var api = ApiProcess.Start(Unreachable, new Dictionary<string, string> { ["Workspaces__0__AccessTokens__0"] = weak });
+        await using var api = ApiProcess.Start(Unreachable, new Dictionary<string, string?> { ["Workspaces__0__AccessTokens__0"] = weak });
 
         var exitCode = await api.ExitCodeAsync(Deadline);
 
@@ -33,7 +33,7 @@ public sealed partial class when_a_production_token_is_weak
     [Fact]
     public async Task refuses_to_start_with_a_documented_placeholder_as_operator_token()
     {
-        await using var api = ApiProcess.Start(Unreachable, new Dictionary<string, string> { ["Admin__AccessTokens__0"] = "change-me-too" });
+        await using var api = ApiProcess.Start(Unreachable, new Dictionary<string, string?> { ["Admin__AccessTokens__0"] = "change-me-too" });
 
         var exitCode = await api.ExitCodeAsync(Deadline);
 
