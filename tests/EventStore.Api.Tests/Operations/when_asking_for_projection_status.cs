@@ -19,7 +19,7 @@ public sealed class when_asking_for_projection_status(ApiFixture api) : IClassFi
     public async Task lists_every_projection_inline_running_at_the_high_water_mark()
     {
         await api.SeedOnce(() => SeedPopulationAsync(api));
-        var highWaterMark = await ScalarAsync<long>(api, "select max(seq_id) from eventstore.mt_events");
+        var highWaterMark = await api.HighWaterMark();
 
         var response = await api.Host.Get("/admin/projections", ApiFixture.AdminToken);
 

@@ -25,6 +25,10 @@ public sealed class ApiProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
+    public bool HasExited => process.HasExited;
+
+    public int ExitCode => process.ExitCode;
+
     /// <summary>Every line the process logged at Error or Critical (JSON console lines), or wrote as an unhandled exception.</summary>
     public IReadOnlyList<string> ErrorLines
     {
@@ -94,7 +98,7 @@ public sealed class ApiProcess : IAsyncDisposable
     {
         using var client = Client();
         client.Timeout = TimeSpan.FromSeconds(5);
-        await ReliabilityScenarios.Eventually(
+        await Waits.Until(
             async () =>
             {
                 process.HasExited.ShouldBeFalse($"the API process exited with {(process.HasExited ? process.ExitCode : 0)}:{Environment.NewLine}{OutputTail}");

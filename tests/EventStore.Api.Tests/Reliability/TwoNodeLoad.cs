@@ -39,31 +39,23 @@ public sealed class TwoNodeLoad(PostgresServer postgres) : IAsyncLifetime
 
     public ApiProcess Node(int index) => nodes[index] ?? throw new InvalidOperationException("The load has not been played");
 
-    public Task<TwoNodeRun> Play()
+    public Task<TwoNodeRun> Play(CancellationToken cancellation)
     {
         lock (gate)
         {
-            return run ??= PlayAsync();
+            return run ??= PlayAsync(cancellation);
         }
     }
 
     /// <summary>Every tracked event in the store, as (name, created_at) with the user_id of its timeline.</summary>
-    public async Task<IReadOnlyList<(TrackedKey Key, string TimelineId)>> Stored()
-    {
-        await using var session = database!.Store.QuerySession(Workspace);
-        var events = await session.Events.QueryAllRawEvents().ToListAsync();
-        return [.. events.Select(e => e.Data).OfType<EventTracked>().Select(e => (new TrackedKey(e.UserId ?? e.Email ?? "", e.Name, e.CreatedAt), e.TimelineId))];
-    }
+    public async Task<IReadOnlyList<(TrackedKey Key, string TimelineId)>> Stored() =>
+        [.. (await database!.Store.TrackedIn(Workspace)).Select(e => (new TrackedKey(e.UserId ?? e.Email ?? "", e.Name, e.CreatedAt), e.TimelineId))];
 
-    public async Task<IReadOnlyList<UserTimeline>> Timelines()
-    {
-        await using var session = database!.Store.QuerySession(Workspace);
-        return await session.Query<UserTimeline>().ToListAsync();
-    }
+    public Task<IReadOnlyList<UserTimeline>> Timelines() => database!.Store.TimelinesIn(Workspace);
 
     private long NextCreatedAt() => Interlocked.Increment(ref clock);
 
-    private async Task<TwoNodeRun> PlayAsync()
+    private async Task<TwoNodeRun> PlayAsync(CancellationToken cancellation)
     {
         var settings = new Dictionary<string, string>
         {
@@ -85,7 +77,7 @@ public sealed class TwoNodeLoad(PostgresServer postgres) : IAsyncLifetime
         // Every user the load shares between nodes exists before it starts, so their events take the plain append.
         var seed = Enumerable.Range(0, SharedUsers).Select(u => $"shared-{u}").Concat(FollowedUsers)
             .Select(user => new TrackedKey(user, "signed-up", NextCreatedAt())).ToList();
-        await log.BulkAsync(a, seed, TestContext.Current.CancellationToken);
+        await log.BulkAsync(a, seed, cancellation);
         log.ServerErrors.ShouldBeEmpty("seeding the users");
         var deadlocksBefore = await DeadlocksAsync();
 
@@ -253,13 +245,9 @@ public sealed class TwoNodeLoad(PostgresServer postgres) : IAsyncLifetime
 
     private async Task<long> DeadlocksAfterNodesLeftAsync()
     {
-        await ReliabilityScenarios.Eventually(
-            async () =>
-            {
-                await using var command = database!.DataSource.CreateCommand(
-                    "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()");
-                return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))! == 0;
-            },
+        await Waits.Until(
+            async () => await Database.ScalarAsync<long>(ConnectionString,
+                "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()") == 0,
             TimeSpan.FromSeconds(30),
             "the nodes' connections to close");
         return await DeadlocksAsync();

@@ -85,7 +85,13 @@ public sealed class when_identifying_users(ApiFixture api) : IClassFixture<ApiFi
 
         await Accepted(new { event_name = "c", created_at = Scenarios.Now, user_id = "id-8", email = "old@example.org" });
 
-        (await api.TimelinesIn("acme")).Single(t => t.UserId == "id-8").Email.ShouldBe("old@example.org");
+        var timelines = await api.TimelinesIn("acme");
+        timelines.Single(t => t.UserId == "id-7").Email.ShouldBe("new@example.org", "the email moved to the new address");
+        timelines.Single(t => t.UserId == "id-8").Email.ShouldBe("old@example.org", "the old address was free for another user");
+        var byNewAddress = (await api.Host.Get("/events?type=user&email=new%40example.org")).Json["events"]!.AsArray();
+        byNewAddress.Select(e => e!["user_id"]!.GetValue<string>()).Distinct().ShouldBe(["id-7"], "the new address finds id-7");
+        var byOldAddress = (await api.Host.Get("/events?type=user&email=old%40example.org")).Json["events"]!.AsArray();
+        byOldAddress.Select(e => e!["user_id"]!.GetValue<string>()).Distinct().ShouldBe(["id-8"], "the old address now finds id-8");
     }
 
     [Fact]
