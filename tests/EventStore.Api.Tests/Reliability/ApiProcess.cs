@@ -16,6 +16,7 @@ public sealed class ApiProcess : IAsyncDisposable
     private readonly Process process;
     private readonly StringBuilder output = new();
     private readonly List<string> errorLines = [];
+    private readonly List<string> lines = [];
 
     private ApiProcess(Process process, Uri address)
     {
@@ -37,6 +38,18 @@ public sealed class ApiProcess : IAsyncDisposable
             lock (output)
             {
                 return [.. errorLines];
+            }
+        }
+    }
+
+    /// <summary>Every line the process wrote (console logs: JSON lines in Production), in order.</summary>
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (output)
+            {
+                return [.. lines];
             }
         }
     }
@@ -123,6 +136,31 @@ public sealed class ApiProcess : IAsyncDisposable
         await process.WaitForExitAsync(TestContext.Current.CancellationToken);
     }
 
+    /// <summary>SIGTERM, as an orchestrator stopping the node does: the service shuts down gracefully.</summary>
+    public void Terminate() => kill(process.Id, 15).ShouldBe(0, "kill(SIGTERM) failed");
+
+    /// <summary>Waits for the process to exit (at most <paramref name="deadline"/>) and returns its exit code.</summary>
+    public async Task<int> ExitCodeAsync(TimeSpan deadline)
+    {
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(deadline, TestContext.Current.CancellationToken);
+        return process.ExitCode;
+    }
+
+    /// <summary>Whether the service still accepts connections on its port.</summary>
+    public async Task<bool> AcceptsConnectionsAsync()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(Address.Host, Address.Port, TestContext.Current.CancellationToken);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!process.HasExited)
@@ -148,6 +186,7 @@ public sealed class ApiProcess : IAsyncDisposable
                 errorLines.Add(line);
             }
 
+            lines.Add(line);
             output.AppendLine(line);
             if (output.Length > 64_000)
             {
@@ -173,6 +212,9 @@ public sealed class ApiProcess : IAsyncDisposable
 
         return line.StartsWith("Unhandled exception", StringComparison.Ordinal);
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
 
     private static int FreePort()
     {
