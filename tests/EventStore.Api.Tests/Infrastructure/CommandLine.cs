@@ -8,6 +8,9 @@ namespace EventStore.Api.Tests.Infrastructure;
 /// </summary>
 public static class CommandLine
 {
+    /// <summary>Longest a command may run: the slowest, a rebuild of a small store, takes seconds.</summary>
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(45);
+
     public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(ApiFixture api, params string[] args)
     {
         var directory = ServiceBuild.Directory();
@@ -32,9 +35,22 @@ public static class CommandLine
         start.Environment["Logging__LogLevel__Marten"] = "Critical";
 
         using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var errors = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        bounded.CancelAfter(Deadline);
+        try
+        {
+            await process.WaitForExitAsync(bounded.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Never leave the command running after the test: it holds connections to the fixture's database.
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+            throw new TimeoutException($"`{string.Join(' ', args)}` did not finish within {Deadline.TotalSeconds:0} s:{Environment.NewLine}{await output}{Environment.NewLine}{await errors}");
+        }
+
         return (process.ExitCode, await output, await errors);
     }
 }

@@ -78,10 +78,10 @@ public static class OperationsScenarios
         return response.Json;
     }
 
-    /// <summary>Polls the job (GET on its location) until it has an outcome, or fails the test after a deadline.</summary>
+    /// <summary>Polls the job (GET on its location) until it has an outcome, or fails the test after a deadline (40 s: within the test's own timeout).</summary>
     public static async Task<JsonNode> WaitForAsync(ApiFixture api, JsonNode job, TimeSpan? deadline = null)
     {
-        var until = DateTime.UtcNow + (deadline ?? TimeSpan.FromSeconds(60));
+        var until = DateTime.UtcNow + (deadline ?? TimeSpan.FromSeconds(40));
         while (true)
         {
             var response = await api.Host.Get($"/admin/projections/rebuilds/{job["id"]}", ApiFixture.AdminToken);

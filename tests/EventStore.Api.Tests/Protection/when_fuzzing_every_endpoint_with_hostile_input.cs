@@ -81,7 +81,7 @@ public sealed class when_fuzzing_every_endpoint_with_hostile_input(FuzzedService
     private static string StringIn(JsonObject json, string name, string context)
     {
         json.ContainsKey(name).ShouldBeTrue($"{name} is missing: {context}");
-        var value = json[name].ShouldBeOfType<JsonValue>($"{name} must be a string: {context}");
+        var value = json[name].ShouldBeAssignableTo<JsonValue>($"{name} must be a string: {context}")!;
         value.TryGetValue<string>(out var text).ShouldBeTrue($"{name} must be a string: {context}");
         return text!;
     }

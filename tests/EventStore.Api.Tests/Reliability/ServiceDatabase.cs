@@ -31,9 +31,6 @@ public sealed class ServiceDatabase : IAsyncDisposable
     public static async Task<ServiceDatabase> CreateAsync(PostgresServer postgres, string name) =>
         new(await postgres.CreateDatabaseAsync(name));
 
-    /// <summary>A database a service already uses (for example one whose host has stopped).</summary>
-    public static ServiceDatabase Existing(string connectionString) => new(connectionString);
-
     public async ValueTask DisposeAsync()
     {
         Store.Dispose();

@@ -245,9 +245,14 @@ public sealed class TwoNodeLoad(PostgresServer postgres) : IAsyncLifetime
 
     private async Task<long> DeadlocksAfterNodesLeftAsync()
     {
+        // On the database's own pool (one connection, the caller's): any other backend is a node's.
         await Waits.Until(
-            async () => await Database.ScalarAsync<long>(ConnectionString,
-                "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()") == 0,
+            async () =>
+            {
+                await using var command = database!.DataSource.CreateCommand(
+                    "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()");
+                return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))! == 0;
+            },
             TimeSpan.FromSeconds(30),
             "the nodes' connections to close");
         return await DeadlocksAsync();
