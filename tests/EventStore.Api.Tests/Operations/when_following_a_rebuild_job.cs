@@ -31,9 +31,10 @@ public sealed class when_following_a_rebuild_job(PatientRebuilds api) : IClassFi
         Response started, refused, running;
         await using (var held = await HeldCommits.HoldAsync(api))
         {
-            started = await Rebuild(api.Host, "EventNameCatalog");
+            started = await Rebuild(api.Host, "Timeline");
             started.Status.ShouldBe(HttpStatusCode.Accepted, started.Body);
-            refused = await Rebuild(api.Host, "EventNameCatalog");
+            await held.WaitForWaitersAsync();
+            refused = await Rebuild(api.Host, "Timeline");
             running = await api.Host.Get(started.Headers["Location"], ApiFixture.AdminToken);
         }
 
