@@ -4,11 +4,17 @@ using EventStore.Api.Tests.Infrastructure;
 
 namespace EventStore.Api.Tests.Privacy;
 
+/// <summary>Rate limits off: a race played again (a new user each time) sends a few hundred events more.</summary>
+public sealed class ErasureRaceService(PostgresServer postgres) : ApiFixture(postgres)
+{
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string> { ["RateLimits:RequestsPerWindow"] = "0" };
+}
+
 /// <summary>
 /// An erasure racing the group committer: every event answered 202 is either erased with the user or on a fresh
 /// timeline that holds only events sent after the erasure began; nothing is lost, nothing is left half-erased.
 /// </summary>
-public sealed class when_erasing_while_events_are_posted(ApiFixture api) : IClassFixture<ApiFixture>
+public sealed class when_erasing_while_events_are_posted(ErasureRaceService api) : IClassFixture<ErasureRaceService>
 {
     private const int Seeded = 20;
     private const int Posters = 4;
