@@ -1,12 +1,15 @@
+using EventStore.Api.Browser;
 using EventStore.Api.Errors;
 using EventStore.Api.Health;
 using EventStore.Api.Hosting;
 using EventStore.Api.Http;
 using EventStore.Api.Operations;
 using EventStore.Api.Persistence;
+using EventStore.Api.Privacy;
 using EventStore.Api.Protection;
 using EventStore.Api.Telemetry;
 using EventStore.Api.Tracking;
+using EventStore.Api.WebConsole;
 using EventStore.Api.Workspaces;
 using EventStore.Domain.Tracking;
 using JasperFx;
@@ -28,6 +31,13 @@ var connectionString = ConnectionDefaults.Apply(builder.Configuration.GetConnect
 if (builder.Environment.IsProduction())
 {
     builder.Logging.ClearProviders().AddJsonConsole(json => json.IncludeScopes = true);
+    // One readable line and a non-zero exit, not a stack trace, for a guessable token (Workspaces/TokenStrength.cs).
+    if (TokenStrength.FindWeak(builder.Configuration.GetSection("Workspaces").Get<List<WorkspaceOptions>>() ?? [],
+            builder.Configuration.GetSection("Admin").Get<AdminOptions>() ?? new AdminOptions()) is { } weakToken)
+    {
+        await Console.Error.WriteLineAsync(weakToken);
+        return 1;
+    }
 }
 
 builder.Services.AddSingleton(TimeProvider.System);
@@ -35,6 +45,8 @@ builder.Services.AddOptions<TrackingRules>().BindConfiguration("Tracking");
 builder.Services.AddOptions<GroupCommitOptions>().BindConfiguration("Tracking:GroupCommit");
 builder.Services.AddOptions<BulkOptions>().BindConfiguration("Tracking:Bulk");
 builder.Services.AddSingleton<BulkAdmission>();
+builder.Services.AddOptions<ExportOptions>().BindConfiguration("Privacy:Export");
+builder.Services.AddSingleton<ExportAdmission>();
 builder.Services.AddSingleton<EventCommitter>();
 builder.Services.AddHostedService(services => services.GetRequiredService<EventCommitter>());
 builder.Services.AddSingleton(services => new AccessTokens(
@@ -43,9 +55,13 @@ builder.Services.AddSingleton(services => new AccessTokens(
 // Tokens issued at run time (POST /admin/tokens, `tokens create`), looked up in PostgreSQL on every request.
 builder.Services.AddSingleton<IssuedTokens>();
 builder.Services.AddAccessTokenAuthentication();
-builder.Services.AddEventStoreHealthChecks(connectionString);
+// Browser/: the widget script and the endpoint web pages track through (Workspaces:N:Browser:*, Browser:*; ADR 0014).
+builder.Services.AddBrowserTracking();
+builder.Services.AddEventStoreHealthChecks();
 // Protection/: Kestrel limits, per-workspace rate limits (RateLimits:*), idempotency keys (Idempotency:*).
 builder.AddRequestProtection();
+// Http/PublicAddress.cs: PublicUrl, and forwarded headers from ForwardedHeaders:KnownProxies / KnownNetworks only.
+builder.AddPublicAddress();
 builder.AddEventStoreTelemetry();
 
 // One connection pool for Marten and for the read side's own SQL.
@@ -78,27 +94,44 @@ builder.Host.UseWolverine(options =>
     options.CodeGeneration.TypeLoadMode = builder.Environment.IsDevelopment() ? TypeLoadMode.Auto : TypeLoadMode.Static;
 });
 builder.Services.AddWolverineHttp();
+// Http/ApiDocument.cs: the OpenAPI document (/openapi/v1.json) and its interactive reference (/scalar/v1).
+builder.Services.AddApiDocument();
 
 var app = builder.Build();
 
 // Fail at start, not at the first request, when the tokens are misconfigured.
 app.Services.GetRequiredService<AccessTokens>();
+app.Services.GetRequiredService<BrowserWorkspaces>();
 
 // Resolving the development cluster (if any) hands it to the container, which stops it on shutdown.
 app.Services.GetService<EventStore.LocalPostgres.LocalPostgresCluster>();
 
 app.UseRequestIds();
 app.UseErrorList();
+// Http/PublicAddress.cs: forwarded headers from known proxies, AllowedHosts, PublicUrl.
+app.UsePublicAddress();
 // Protection/: URL, query and header size limits, before anything reads them.
 app.UseRequestLimits();
+// WebConsole/: the console's static files at /console, before authentication (they hold no data).
+app.UseConsole();
 app.UseIntercomVersionCheck();
+// Protection/: repeated 401s from one client address are refused for a while (429), before any token lookup.
+app.UseAuthenticationThrottle();
 app.UseAuthentication();
 app.UseAuthorization();
 // Protection/: rate limits, then Idempotency-Key replays; both need the authenticated workspace.
 app.UseWorkspaceProtection();
 app.MapEventStoreHealthChecks();
 app.MapEventStoreMetrics();
+app.MapBrowserTracking();
 app.MapWolverineEndpoints();
+app.MapApiDocument();
+
+// `describe` prints every configuration value: mask the secrets (the components above already hold the real ones).
+if (DescribedConfiguration.IsDescribe(args))
+{
+    DescribedConfiguration.HideSecrets(builder.Configuration);
+}
 
 return await app.RunJasperFxCommands(args);
 

@@ -96,6 +96,7 @@ public static class DevelopmentPostgres
 
                     Event tracking service is ready at {{{url}}}
                     Workspace 'default', access token: {{{token}}}
+                    Console: {{{url}}}/console (sign in with that token)
                     Try it:
                       curl -i -X POST {{{url}}}/events -H 'Authorization: Bearer {{{token}}}' -H 'Content-Type: application/json' \
                         -d '{"event_name":"invited-friend","created_at":{{{now}}},"user_id":"314159","metadata":{"invite_code":"ADDAFRIEND"}}'

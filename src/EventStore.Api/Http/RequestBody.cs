@@ -28,10 +28,20 @@ public sealed class JsonBody : IDisposable
     public void Dispose() => document?.Dispose();
 }
 
-/// <summary>A request body read whole, or the error response that explains why not.</summary>
-public sealed record RawBody(ReadOnlyMemory<byte> Bytes, string MediaType, IResult? Error)
+/// <summary>
+/// A request body read whole (or only in part, when its <see cref="IBodyWatcher"/> stopped the reading:
+/// <see cref="Stopped"/>), or the error response that explains why not.
+/// </summary>
+public sealed record RawBody(ReadOnlyMemory<byte> Bytes, string MediaType, IResult? Error, bool Stopped = false)
 {
     public static RawBody Failed(IResult error) => new(ReadOnlyMemory<byte>.Empty, "", error);
+}
+
+/// <summary>Looks at a body while it is read (after decompression), to stop reading one that is already known to be refused.</summary>
+public interface IBodyWatcher
+{
+    /// <summary>Called after each chunk with everything read so far; false stops the reading.</summary>
+    bool KeepReading(ReadOnlySpan<byte> readSoFar);
 }
 
 /// <summary>
@@ -73,9 +83,11 @@ public static class RequestBody
 
     /// <summary>
     /// Reads a whole body of an accepted media type, gunzipping <c>Content-Encoding: gzip</c>. The limit applies
-    /// to the bytes after decompression, so a small compressed bomb is refused like a large body.
+    /// to the bytes after decompression, so a small compressed bomb is refused like a large body. A watcher, chosen
+    /// by media type, may stop the reading early (<see cref="RawBody.Stopped"/>).
     /// </summary>
-    public static async Task<RawBody> ReadAsync(HttpContext context, long maxBytes, Func<string, bool> acceptsMediaType, CancellationToken cancellationToken)
+    public static async Task<RawBody> ReadAsync(HttpContext context, long maxBytes, Func<string, bool> acceptsMediaType, CancellationToken cancellationToken,
+        Func<string, IBodyWatcher?>? watch = null)
     {
         var request = context.Request;
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || type.MediaType.Value is not { } mediaType
@@ -98,8 +110,10 @@ public static class RequestBody
             return RawBody.Failed(TooLarge(context, maxBytes));
         }
 
+        var watcher = watch?.Invoke(mediaType.ToLowerInvariant());
         await using var source = gzip ? new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true) : request.Body;
-        var buffer = new ArrayBufferWriter<byte>(request.ContentLength is { } length and > 0 && !gzip ? (int)length : 4096);
+        // The declared length is a hint only (a client may declare 5 MB and send a byte a second): at most 1 MiB up front.
+        var buffer = new ArrayBufferWriter<byte>(request.ContentLength is { } length and > 0 && !gzip ? (int)Math.Min(length, 1 << 20) : 4096);
         try
         {
             while (true)
@@ -114,6 +128,11 @@ public static class RequestBody
                 if (buffer.WrittenCount > maxBytes)
                 {
                     return RawBody.Failed(TooLarge(context, maxBytes));
+                }
+
+                if (watcher is not null && !watcher.KeepReading(buffer.WrittenSpan))
+                {
+                    return new RawBody(buffer.WrittenMemory, mediaType.ToLowerInvariant(), null, Stopped: true);
                 }
             }
         }

@@ -1,3 +1,4 @@
+using EventStore.Api.Overview;
 using EventStore.Api.Persistence;
 using EventStore.Api.Summaries;
 using EventStore.Api.Timelines;
@@ -59,6 +60,10 @@ public static class ReadModels
         new TableReadModel(EventStatsProjection.ProjectionName, "Count, first and last per user and event name, for summaries and segments",
             EventStatsProjection.Table.Name, [typeof(EventTracked), typeof(EventSummaryImported)],
             (shadow, _, _) => new AccumulatedStats(new EventStatsProjection(shadow)), keyedWhileFilled: true),
+        new TableReadModel(EventActivityProjection.ProjectionName, "Tracked events per hour and event name, for the console's overview (GET /events/activity)",
+            EventActivityProjection.Table.Name, [typeof(EventTracked)],
+            (shadow, _, _) => new AccumulatedActivity(new EventActivityProjection(shadow)), keyedWhileFilled: true,
+            recountAfterErasure: EventActivityProjection.RecountFromTimelinesAsync),
     ];
 
     public static ReadModel? Named(string name) => All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
@@ -76,9 +81,12 @@ public static class ReadModels
 /// key (<paramref name="keyedWhileFilled"/> false), which makes every insert several times cheaper; the key is
 /// built with the other indexes, and a row written twice (a page committed whose commit was reported lost, then
 /// retried) fails that step, so the rebuild fails and the live table stays as it was.
+/// A user erased while the copy was filled may have left rows in it: they are dropped by timeline at the switch, or, for a
+/// table whose rows are not per user (<c>event_activity</c>), the copy is recounted by <paramref name="recountAfterErasure"/>.
 /// </summary>
 public sealed class TableReadModel(string name, string description, string table, IReadOnlyList<Type> eventTypes,
-    Func<string, string, string?, Marten.Events.Projections.IProjection> projectionInto, bool keyedWhileFilled)
+    Func<string, string, string?, Marten.Events.Projections.IProjection> projectionInto, bool keyedWhileFilled,
+    Func<NpgsqlConnection, NpgsqlTransaction, string, string?, CancellationToken, Task>? recountAfterErasure = null)
     : ReadModel(name, description, eventTypes)
 {
     private const string Schema = EventStoreSchema.SchemaName;
@@ -121,10 +129,10 @@ public sealed class TableReadModel(string name, string description, string table
 
             // The bulk pass: stats are folded in memory across pages and written in large upserts, timeline rows
             // are staged and moved into the copy at the end (ADR 0011); the rest is written page by page.
-            var accumulated = projections.OfType<AccumulatedStats>().ToList();
+            var accumulated = projections.OfType<IAccumulatedCopy>().ToList();
             async Task ApplyPage(IDocumentSession session, IReadOnlyList<IEvent> events, CancellationToken token)
             {
-                foreach (var projection in projections.Where(p => p is not AccumulatedStats))
+                foreach (var projection in projections.Where(p => p is not IAccumulatedCopy))
                 {
                     if (projection is StagedTimelineCopy copy)
                     {
@@ -273,7 +281,12 @@ public sealed class TableReadModel(string name, string description, string table
     /// <summary>With writers held: the copy, complete up to now, replaces the live table (or the workspace's rows in it).</summary>
     private async Task SwitchAsync(RebuildRun run, NpgsqlConnection connection, NpgsqlTransaction transaction, bool erasedSinceMark, CancellationToken cancellation)
     {
-        if (erasedSinceMark)
+        if (erasedSinceMark && recountAfterErasure is not null)
+        {
+            // Counts without users: recounted from rows that are per user (switched before this table), ADR 0016.
+            await recountAfterErasure(connection, transaction, Shadow, run.Workspace, cancellation);
+        }
+        else if (erasedSinceMark)
         {
             // A user erased while the copy was filled may have left rows in it: keep only rows of timelines that exist.
             await Sql.ExecuteAsync(connection, transaction,
@@ -519,7 +532,7 @@ public sealed class StagedTimelineCopy(string target, string live, string sequen
 /// upserting every page into a table whose rows each page updates again. Folding happens once a page's other
 /// writes have committed, so a retried page is never folded twice. Outside the bulk pass it is the projection.
 /// </summary>
-public sealed class AccumulatedStats(EventStatsProjection projection) : Marten.Events.Projections.IProjection
+public sealed class AccumulatedStats(EventStatsProjection projection) : IAccumulatedCopy
 {
     private readonly Dictionary<StatsKey, EventStore.Domain.Timelines.EventStats> folded = [];
 
@@ -533,4 +546,34 @@ public sealed class AccumulatedStats(EventStatsProjection projection) : Marten.E
     public void QueueWrite(IDocumentOperations operations) => projection.QueueUpsert(operations, folded);
 
     public void Clear() => folded.Clear();
+}
+
+/// <summary>A projection whose rebuild folds pages in memory and writes the folded rows now and then (<see cref="TableReadModel"/>).</summary>
+public interface IAccumulatedCopy : Marten.Events.Projections.IProjection
+{
+    /// <summary>Rows folded and not written yet.</summary>
+    int Pending { get; }
+
+    void Accumulate(IReadOnlyList<IEvent> events);
+
+    void QueueWrite(IDocumentOperations operations);
+
+    void Clear();
+}
+
+/// <summary><see cref="EventActivityProjection"/> in a rebuild's bulk pass: counts folded in memory, as <see cref="AccumulatedStats"/>.</summary>
+public sealed class AccumulatedActivity(EventActivityProjection projection) : IAccumulatedCopy
+{
+    private readonly Dictionary<ActivityKey, long> counted = [];
+
+    public int Pending => counted.Count;
+
+    public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation) =>
+        projection.ApplyAsync(operations, events, cancellation);
+
+    public void Accumulate(IReadOnlyList<IEvent> events) => EventActivityProjection.Count(events, counted);
+
+    public void QueueWrite(IDocumentOperations operations) => projection.QueueUpsert(operations, counted);
+
+    public void Clear() => counted.Clear();
 }

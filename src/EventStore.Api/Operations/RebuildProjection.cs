@@ -72,6 +72,32 @@ public static class RebuildJobEndpoint
             : ErrorList.Result(context, StatusCodes.Status404NotFound, new ApiError("not_found", "Rebuild Not Found", "id"));
 }
 
+/// <summary>GET /admin/projections/rebuilds (operators only): the latest rebuilds, newest first, running ones included.</summary>
+public static class ListRebuildJobsEndpoint
+{
+    [WolverineGet("/admin/projections/rebuilds")]
+    [Authorize(Policy = Policies.Admin)]
+    public static async Task<IResult> Get(HttpContext context, ProjectionRebuilds rebuilds)
+    {
+        var query = new QueryParameters(context.Request.Query);
+        var perPage = query.PerPage(20);
+        if (!query.IsValid)
+        {
+            return ErrorList.Result(context, query.Rejections);
+        }
+
+        var (jobs, _) = await rebuilds.RecentAsync(context.RequestAborted);
+        return ApiJson.Ok(new RebuildJobList([.. jobs.Take(perPage).Select(RebuildJobResource.Of)]));
+    }
+}
+
+/// <summary>The answer of <c>GET /admin/projections/rebuilds</c>.</summary>
+public sealed record RebuildJobList(IReadOnlyList<RebuildJobResource> Data)
+{
+    [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+    public string Type => "projection_rebuild.list";
+}
+
 /// <summary>A rebuild on the wire: Unix seconds, snake_case, a <c>type</c>.</summary>
 public sealed record RebuildJobResource(
     string Id, string Projection, string? Workspace, string State, string Phase, long EventsDone, long EventsTotal,

@@ -1,3 +1,4 @@
+using EventStore.Api.Overview;
 using EventStore.Api.Summaries;
 using EventStore.Api.Timelines;
 using EventStore.Api.Tracking;
@@ -46,6 +47,8 @@ public static class EventStoreSchema
             rebuild => rebuild.DeleteDataInTableOnTeardown(TimelineProjection.Table.QualifiedName));
         options.Projections.Add(new EventStatsProjection(), ProjectionLifecycle.Inline, EventStatsProjection.ProjectionName,
             rebuild => rebuild.DeleteDataInTableOnTeardown(EventStatsProjection.Table.QualifiedName));
+        options.Projections.Add(new EventActivityProjection(), ProjectionLifecycle.Inline, EventActivityProjection.ProjectionName,
+            rebuild => rebuild.DeleteDataInTableOnTeardown(EventActivityProjection.Table.QualifiedName));
 
         // Identity lookups are index-backed and unique per workspace: one user_id, one email per timeline.
         options.Schema.For<UserTimeline>()
@@ -55,6 +58,7 @@ public static class EventStoreSchema
         options.Storage.ExtendedSchemaObjects.Add(ServiceSecrets.Definition());
         options.Storage.ExtendedSchemaObjects.Add(TimelineProjection.Definition());
         options.Storage.ExtendedSchemaObjects.Add(EventStatsProjection.Definition());
+        options.Storage.ExtendedSchemaObjects.Add(EventActivityProjection.Definition());
         options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Protection.IdempotencyKeys.Definition());
         options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Privacy.ErasedTimelineGuard.Definition());
         options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Workspaces.IssuedTokens.Definition());

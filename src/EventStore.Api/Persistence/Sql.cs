@@ -37,6 +37,21 @@ public static class Sql
         return rows;
     }
 
+    /// <summary>Every row of one statement on a pooled connection, held only while the statement runs.</summary>
+    public static async Task<List<T>> ListAsync<T>(NpgsqlDataSource dataSource, string sql, Func<NpgsqlDataReader, T> read,
+        CancellationToken cancellation, params object?[] parameters)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+        return await ListAsync(connection, null, sql, read, cancellation, parameters);
+    }
+
+    /// <summary>The first column of the first row, or null, on a pooled connection held only while the statement runs.</summary>
+    public static async Task<object?> ScalarAsync(NpgsqlDataSource dataSource, string sql, CancellationToken cancellation, params object?[] parameters)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+        return await ScalarAsync(connection, null, sql, cancellation, parameters);
+    }
+
     private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, object?[] parameters)
     {
         var command = new NpgsqlCommand(sql, connection, transaction);

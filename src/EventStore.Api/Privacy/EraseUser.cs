@@ -3,6 +3,7 @@ using System.Text.Json;
 using EventStore.Api.Errors;
 using EventStore.Api.Http;
 using EventStore.Api.Persistence;
+using EventStore.Api.Protection;
 using EventStore.Api.Summaries;
 using EventStore.Api.Timelines;
 using EventStore.Api.Tracking;
@@ -46,7 +47,7 @@ public static class EraseUserEndpoint
 
         var workspace = context.User.WorkspaceOf();
         var removed = await WriteConflicts.RetryAsync(workspace,
-            () => UserErasure.EraseAsync(store, dataSource, workspace, who, clock.GetUtcNow(), cancellation), cancellation);
+            () => UserErasure.EraseAsync(store, dataSource, workspace, who, clock.GetUtcNow(), context.Features.Get<ClaimedKey>()?.ClaimId, cancellation), cancellation);
         return removed is { } count
             ? ApiJson.Ok(new { type = "user.erasure", erased = true, events_removed = count })
             : ErrorList.Result(context, StatusCodes.Status404NotFound, new ApiError("not_found", "User Not Found"));
@@ -80,8 +81,12 @@ public static class UserErasure
     private static readonly string Timelines = $"{Schema}.mt_doc_usertimeline";
     private static readonly string Occurrences = OccurrenceKeys.Table.QualifiedName;
 
-    /// <summary>Erases the user and returns how many tracked events were removed, or null when nobody has that identifier.</summary>
-    public static async Task<long?> EraseAsync(IDocumentStore store, NpgsqlDataSource dataSource, string workspace, UserReference who, DateTimeOffset now, CancellationToken cancellation)
+    /// <summary>
+    /// Erases the user and returns how many tracked events were removed, or null when nobody has that identifier.
+    /// <paramref name="ownClaim"/>: the erasing request's <c>Idempotency-Key</c> claim, if any, which is kept.
+    /// </summary>
+    public static async Task<long?> EraseAsync(IDocumentStore store, NpgsqlDataSource dataSource, string workspace, UserReference who, DateTimeOffset now,
+        Guid? ownClaim, CancellationToken cancellation)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellation);
@@ -126,9 +131,12 @@ public static class UserErasure
             cancellation, workspace, timelineId, tracked, imported);
         await Sql.ExecuteAsync(connection, transaction, $"delete from {TimelineProjection.Table.QualifiedName} where tenant_id = $1 and timeline_id = $2", cancellation, workspace, timelineId);
         await Sql.ExecuteAsync(connection, transaction, $"delete from {EventStatsProjection.Table.QualifiedName} where tenant_id = $1 and timeline_id = $2", cancellation, workspace, timelineId);
+        await Overview.EventActivityProjection.ForgetTimelineAsync(connection, transaction, workspace, timelineId, tracked, cancellation);
         await Sql.ExecuteAsync(connection, transaction, $"delete from {Schema}.mt_events where tenant_id = $1 and stream_id = $2", cancellation, workspace, timelineId);
         await Sql.ExecuteAsync(connection, transaction, $"delete from {Schema}.mt_streams where tenant_id = $1 and id = $2", cancellation, workspace, timelineId);
         await Sql.ExecuteAsync(connection, transaction, $"delete from {Timelines} where tenant_id = $1 and id = $2", cancellation, workspace, timelineId);
+        // Responses kept for Idempotency-Key replays (a segment search lists users) must not bring the user back.
+        await IdempotencyKeys.ForgetResponsesMentioningAsync(connection, transaction, workspace, Mentions(timelineId, locked), ownClaim, cancellation);
 
         // The audit record, through Marten on the same transaction (Marten does not commit it: we do).
         var options = Marten.Services.SessionOptions.ForTransaction(transaction, shouldAutoCommit: false);
@@ -155,19 +163,36 @@ public static class UserErasure
         return await command.ExecuteScalarAsync(cancellation) as string;
     }
 
-    private static async Task<(string? UserId, string? EmailKey)?> LockSnapshotAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string workspace, string timelineId, CancellationToken cancellation)
+    private static async Task<LockedSnapshot?> LockSnapshotAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string workspace, string timelineId, CancellationToken cancellation)
     {
         await using var command = new NpgsqlCommand(
-            $"select data ->> 'UserId', data ->> 'EmailKey' from {Timelines} where tenant_id = $1 and id = $2 for update", connection, transaction);
+            $"select data ->> 'UserId', data ->> 'EmailKey', data ->> 'Email' from {Timelines} where tenant_id = $1 and id = $2 for update", connection, transaction);
         command.Parameters.AddWithValue(workspace);
         command.Parameters.AddWithValue(timelineId);
         await using var reader = await command.ExecuteReaderAsync(cancellation);
         return await reader.ReadAsync(cancellation)
-            ? (reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1))
+            ? new LockedSnapshot(reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2))
             : null;
     }
 
-    private static bool Matches((string? UserId, string? EmailKey) locked, UserReference who) =>
+    private sealed record LockedSnapshot(string? UserId, string? EmailKey, string? Email);
+
+    /// <summary>How a response names the user: the service id as is, user_id and email as JSON properties written by <see cref="ApiJson"/>.</summary>
+    private static IEnumerable<string> Mentions(string timelineId, LockedSnapshot user)
+    {
+        yield return timelineId;
+        if (user.UserId is not null)
+        {
+            yield return "\"user_id\":" + JsonSerializer.Serialize(user.UserId, ApiJson.Options);
+        }
+
+        if (user.Email is not null)
+        {
+            yield return "\"email\":" + JsonSerializer.Serialize(user.Email, ApiJson.Options);
+        }
+    }
+
+    private static bool Matches(LockedSnapshot locked, UserReference who) =>
         who.IntercomUserId is not null
         || (who.UserId is not null ? locked.UserId == who.UserId : locked.EmailKey == UserReference.EmailKey(who.Email));
 

@@ -22,6 +22,9 @@ public sealed class IdempotencyOptions
 
     /// <summary>A claim never completed (its node died mid-request) may be taken over after this long.</summary>
     public TimeSpan AbandonedAfter { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often each node deletes expired keys (<see cref="IdempotencyKeyPurge"/>).</summary>
+    public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>
@@ -61,6 +64,20 @@ public static class IdempotencyKeys
         table.Indexes.Add(new IndexDefinition("ix_idempotency_keys_claimed_at") { Columns = ["claimed_at"] });
         return table;
     }
+
+    /// <summary>
+    /// Part of an erasure (ADR 0010), in its transaction: deletes the workspace's stored responses whose body contains
+    /// any of <paramref name="mentions"/> (the user's identifiers as responses write them), so that no replay brings
+    /// the user back, and the claims still in progress, whose responses may have been read before the erasure (they
+    /// are then not stored). A retry with one of those keys runs its request again, as with a new key.
+    /// The erasing request's own claim (<paramref name="keep"/>) is kept, so that its retry is replayed.
+    /// </summary>
+    public static Task ForgetResponsesMentioningAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string workspace,
+        IEnumerable<string> mentions, Guid? keep, CancellationToken cancellation) =>
+        Sql.ExecuteAsync(connection, transaction,
+            $"delete from {Table.QualifiedName} where tenant_id = $1 and claim_id <> $3 " +
+            "and (status is null or exists (select 1 from unnest($2::bytea[]) m where position(m in body) > 0))",
+            cancellation, workspace, mentions.Select(Encoding.UTF8.GetBytes).ToArray(), keep ?? Guid.Empty);
 
     public static bool IsValidKey(string? key) =>
         key is { Length: > 0 and <= MaxKeyLength } && key.All(c => c is >= ' ' and <= '~');
@@ -103,6 +120,7 @@ public static class IdempotencyKeys
             var claim = await store.ClaimAsync(workspace, key, hash, cancellation);
             if (claim.ClaimId is { } claimId)
             {
+                context.Features.Set(new ClaimedKey(claimId));
                 await ExecuteAsync(context, next, store, workspace, key, claimId);
                 return;
             }
@@ -225,18 +243,18 @@ public static class IdempotencyKeys
     }
 }
 
+/// <summary>The key the current request holds (a feature of its <see cref="HttpContext"/>).</summary>
+public sealed record ClaimedKey(Guid ClaimId);
+
 /// <summary>A stored response (or a claim without one yet: <see cref="Status"/> null).</summary>
 public sealed record StoredResponse(byte[] RequestHash, int? Status, string? ContentType, IReadOnlyDictionary<string, string> Headers, byte[] Body);
 
 /// <summary>The outcome of claiming a key: ours (<see cref="ClaimId"/>), or the row another request holds.</summary>
 public sealed record IdempotencyClaim(Guid? ClaimId, StoredResponse? Existing);
 
-/// <summary>The <c>idempotency_keys</c> table: claims, stored responses, and lazy removal of expired keys.</summary>
+/// <summary>The <c>idempotency_keys</c> table: claims and stored responses.</summary>
 public sealed class IdempotencyStore(NpgsqlDataSource dataSource, IOptions<IdempotencyOptions> options, ILogger<IdempotencyStore> logger)
 {
-    private static readonly TimeSpan PurgeEvery = TimeSpan.FromMinutes(10);
-    private long nextPurgeTicks;
-
     public IdempotencyOptions Options => options.Value;
 
     /// <summary>
@@ -245,7 +263,6 @@ public sealed class IdempotencyStore(NpgsqlDataSource dataSource, IOptions<Idemp
     /// </summary>
     public async Task<IdempotencyClaim> ClaimAsync(string workspace, string key, byte[] hash, CancellationToken cancellation)
     {
-        PurgeExpiredNowAndThen();
         var table = IdempotencyKeys.Table.QualifiedName;
         var claimId = Guid.NewGuid();
         await using var batch = dataSource.CreateBatch();
@@ -323,29 +340,62 @@ public sealed class IdempotencyStore(NpgsqlDataSource dataSource, IOptions<Idemp
             logger.LogWarning(e, "Could not release an idempotency key");
         }
     }
+}
 
-    /// <summary>Deletes expired keys at most every ten minutes per node, in the background.</summary>
-    private void PurgeExpiredNowAndThen()
+/// <summary>
+/// Deletes expired keys (older than <c>Idempotency:Retention</c>) every <c>Idempotency:PurgeInterval</c>, the first
+/// time one interval after the node starts. Every node runs it: batches skip the rows another node is deleting, and deleting what is
+/// already gone is a no-op, so nodes never wait for each other nor do the work twice.
+/// </summary>
+public sealed class IdempotencyKeyPurge(NpgsqlDataSource dataSource, IOptions<IdempotencyOptions> options, ILogger<IdempotencyKeyPurge> logger) : BackgroundService
+{
+    /// <summary>Rows per statement: short transactions, whatever the backlog.</summary>
+    private const int Batch = 5000;
+
+    private static readonly string PurgeSql =
+        $"delete from {IdempotencyKeys.Table.QualifiedName} where ctid in (select ctid from {IdempotencyKeys.Table.QualifiedName} " +
+        "where claimed_at < now() - $1 limit $2 for update skip locked)";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var now = DateTime.UtcNow.Ticks;
-        var due = Interlocked.Read(ref nextPurgeTicks);
-        if (now < due || Interlocked.CompareExchange(ref nextPurgeTicks, now + PurgeEvery.Ticks, due) != due)
-        {
-            return;
-        }
-
-        _ = Task.Run(async () =>
+        // The first purge one interval after start: by then start-up has created or migrated the schema.
+        while (await Pause(options.Value.PurgeInterval, stoppingToken))
         {
             try
             {
-                await using var command = dataSource.CreateCommand($"delete from {IdempotencyKeys.Table.QualifiedName} where claimed_at < now() - $1");
-                command.Parameters.AddWithValue(options.Value.Retention);
-                await command.ExecuteNonQueryAsync();
+                await PurgeAsync(stoppingToken);
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException)
             {
-                logger.LogWarning(e, "Could not delete expired idempotency keys");
+                logger.LogWarning(e, "Could not delete expired idempotency keys; trying again in {Interval}", options.Value.PurgeInterval);
             }
-        });
+        }
+    }
+
+    private static async Task<bool> Pause(TimeSpan interval, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(interval, stoppingToken);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Deletes every expired key, a batch at a time.</summary>
+    private async Task PurgeAsync(CancellationToken cancellation)
+    {
+        int deleted;
+        do
+        {
+            await using var command = dataSource.CreateCommand(PurgeSql);
+            command.Parameters.AddWithValue(options.Value.Retention);
+            command.Parameters.AddWithValue(Batch);
+            deleted = await command.ExecuteNonQueryAsync(cancellation);
+        }
+        while (deleted == Batch);
     }
 }

@@ -13,7 +13,9 @@ public static class ProtectionSetup
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration("RateLimits");
         builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration("Idempotency");
         builder.Services.AddSingleton<IWorkspaceRateLimiter, FixedWindowRateLimiter>();
+        builder.Services.AddSingleton<AuthenticationThrottle>();
         builder.Services.AddSingleton<IdempotencyStore>();
+        builder.Services.AddHostedService<IdempotencyKeyPurge>();
         return builder;
     }
 

@@ -8,12 +8,19 @@ using Microsoft.Extensions.Options;
 
 namespace EventStore.Api.Protection;
 
-/// <summary><c>RateLimits:*</c>: requests per workspace per fixed window; <c>RequestsPerWindow = 0</c> disables the limit.</summary>
+/// <summary>
+/// <c>RateLimits:*</c>: requests per workspace per fixed window (<c>RequestsPerWindow = 0</c> disables the limit), and
+/// failed authentications per client address per window (<see cref="AuthenticationThrottle"/>; <c>0</c> disables it).
+/// </summary>
 public sealed class RateLimitOptions
 {
     public int RequestsPerWindow { get; set; } = 1000;
 
     public int WindowSeconds { get; set; } = 10;
+
+    public int FailedAuthenticationsPerAddress { get; set; } = 20;
+
+    public int FailedAuthenticationWindowSeconds { get; set; } = 60;
 }
 
 /// <summary>What a consumption decided, and what the <c>X-RateLimit-*</c> headers of the response say.</summary>
@@ -40,8 +47,10 @@ public interface IWorkspaceRateLimiter
 }
 
 /// <summary>
-/// Lock-free fixed-window counter: per workspace one 64-bit word holding (window number, units used),
-/// updated with compare-and-swap, so concurrent requests never lose a count and a window rolls over atomically.
+/// Lock-free fixed-window counter: per key (a workspace, or a browser visitor) one 64-bit word holding (window number,
+/// units used), updated with compare-and-swap, so concurrent requests never lose a count and a window rolls over
+/// atomically. When a new window starts, the counters of keys idle since an earlier one are dropped, so that keys
+/// without end (visitors) cost memory only while active (a request racing that sweep may go uncounted).
 /// </summary>
 public sealed class FixedWindowRateLimiter : IWorkspaceRateLimiter
 {
@@ -49,19 +58,42 @@ public sealed class FixedWindowRateLimiter : IWorkspaceRateLimiter
     private readonly TimeProvider clock;
     private readonly int limit;
     private readonly int windowSeconds;
+    private long sweptWindow;
 
     public FixedWindowRateLimiter(IOptions<RateLimitOptions> options, TimeProvider clock)
+        : this(options.Value.RequestsPerWindow, options.Value.WindowSeconds, clock, "RateLimits:RequestsPerWindow", "RateLimits:WindowSeconds")
+    {
+    }
+
+    /// <summary>A limiter of <paramref name="limit"/> units per key per window; the setting names are for the error message.</summary>
+    public FixedWindowRateLimiter(int limit, int windowSeconds, TimeProvider clock, string limitSetting, string windowSetting)
     {
         this.clock = clock;
-        limit = options.Value.RequestsPerWindow;
-        windowSeconds = options.Value.WindowSeconds;
+        this.limit = limit;
+        this.windowSeconds = windowSeconds;
         if (limit < 0 || windowSeconds < 1)
         {
-            throw new InvalidOperationException("RateLimits:RequestsPerWindow must be 0 (off) or more and RateLimits:WindowSeconds at least 1.");
+            throw new InvalidOperationException($"{limitSetting} must be 0 (off) or more and {windowSetting} at least 1.");
         }
     }
 
     public bool IsEnabled => limit > 0;
+
+    /// <summary>Keys counted (windows ended included, until <see cref="ForgetEndedWindows"/>).</summary>
+    public int Keys => counters.Count;
+
+    /// <summary>Drops the counters of windows that have ended: for keys without bound (client addresses).</summary>
+    public void ForgetEndedWindows()
+    {
+        var window = (uint)(clock.GetUtcNow().ToUnixTimeSeconds() / windowSeconds);
+        foreach (var (key, counter) in counters)
+        {
+            if ((uint)(Volatile.Read(ref counter.State) >>> 32) != window)
+            {
+                counters.TryRemove(KeyValuePair.Create(key, counter));
+            }
+        }
+    }
 
     public RateLimitDecision TryConsume(string workspace, int units = 1)
     {
@@ -69,6 +101,11 @@ public sealed class FixedWindowRateLimiter : IWorkspaceRateLimiter
         var now = clock.GetUtcNow().ToUnixTimeSeconds();
         var window = now / windowSeconds;
         var resetAt = (window + 1) * windowSeconds;
+        if (Interlocked.Exchange(ref sweptWindow, window) != window)
+        {
+            ForgetIdleBefore(window);
+        }
+
         var counter = counters.GetOrAdd(workspace, static _ => new Counter());
         while (true)
         {
@@ -83,6 +120,17 @@ public sealed class FixedWindowRateLimiter : IWorkspaceRateLimiter
             if (units == 0 || Interlocked.CompareExchange(ref counter.State, next, state) == state)
             {
                 return new RateLimitDecision(true, limit, (int)(limit - used - units), resetAt, windowSeconds, now);
+            }
+        }
+    }
+
+    private void ForgetIdleBefore(long window)
+    {
+        foreach (var (key, counter) in counters)
+        {
+            if ((uint)(Volatile.Read(ref counter.State) >>> 32) != (uint)window)
+            {
+                counters.TryRemove(KeyValuePair.Create(key, counter));
             }
         }
     }

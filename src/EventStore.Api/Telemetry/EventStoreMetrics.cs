@@ -5,7 +5,7 @@ namespace EventStore.Api.Telemetry;
 
 /// <summary>
 /// The service's own metrics, on one process-wide <see cref="Meter"/> named <see cref="MeterName"/> (exported
-/// by <see cref="TelemetrySetup"/>). Every event sent to <c>POST /events</c> or <c>/events/bulk</c> is counted
+/// by <see cref="TelemetrySetup"/>). Every event sent to <c>POST /events</c>, <c>/events/bulk</c> or the browser endpoint is counted
 /// once: accepted (stored), duplicate (ignored) or rejected (with the error code as <c>reason</c>;
 /// <c>not_stored</c> for the valid items of an atomic bulk request that was refused). A request refused before
 /// its events are read (a bulk body that is not a JSON array, a rate limit hit by the request itself) counts

@@ -134,6 +134,22 @@ public static class ListUserEventsEndpoint
             && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out second);
     }
 
+    /// <summary>One event in the timeline's wire format (also the export's): metadata exactly as sent.</summary>
+    public static void WriteEvent(System.Text.Json.Utf8JsonWriter writer, UserTimeline timeline, TimelineEntry entry)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type", "event");
+        writer.WriteString("id", entry.EventId.ToString("N"));
+        writer.WriteString("event_name", entry.Name);
+        writer.WriteNumber("created_at", entry.CreatedAt);
+        writer.WriteString("user_id", timeline.UserId);
+        writer.WriteString("email", timeline.Email);
+        writer.WriteString("intercom_user_id", timeline.Id);
+        writer.WritePropertyName("metadata");
+        writer.WriteRawValue(entry.MetadataJson, skipInputValidation: true);
+        writer.WriteEndObject();
+    }
+
     private static async Task WriteAsync(Stream stream, UserTimeline timeline, TimelinePage page, string? next, string since)
     {
         await using var writer = ApiJson.Writer(stream);
@@ -142,17 +158,7 @@ public static class ListUserEventsEndpoint
         writer.WriteStartArray("events");
         foreach (var entry in page.Entries)
         {
-            writer.WriteStartObject();
-            writer.WriteString("type", "event");
-            writer.WriteString("id", entry.EventId.ToString("N"));
-            writer.WriteString("event_name", entry.Name);
-            writer.WriteNumber("created_at", entry.CreatedAt);
-            writer.WriteString("user_id", timeline.UserId);
-            writer.WriteString("email", timeline.Email);
-            writer.WriteString("intercom_user_id", timeline.Id);
-            writer.WritePropertyName("metadata");
-            writer.WriteRawValue(entry.MetadataJson, skipInputValidation: true);
-            writer.WriteEndObject();
+            WriteEvent(writer, timeline, entry);
         }
 
         writer.WriteEndArray();

@@ -15,7 +15,13 @@ public sealed record ParsedTrackRequest(TrackEvent? Command, IReadOnlyList<Rejec
 /// </summary>
 public static class TrackEventRequest
 {
-    public static ParsedTrackRequest Parse(JsonElement body, TrackingRules rules, DateTimeOffset now)
+    public static ParsedTrackRequest Parse(JsonElement body, TrackingRules rules, DateTimeOffset now) => Parse(body, rules, now, who: null);
+
+    /// <summary>
+    /// With <paramref name="who"/> (the browser's verified user, Browser/TrackFromBrowser.cs) the object names no user
+    /// of its own, and a missing <c>created_at</c> is the time of the request; every other rule is the same.
+    /// </summary>
+    public static ParsedTrackRequest Parse(JsonElement body, TrackingRules rules, DateTimeOffset now, UserReference? who)
     {
         var rejections = new List<Rejection>();
         if (body.ValueKind != JsonValueKind.Object)
@@ -30,8 +36,8 @@ public static class TrackEventRequest
             rejections.Add(nameProblem!);
         }
 
-        var createdAt = ReadCreatedAt(body, rules, now, rejections);
-        var who = UserReferenceRequest.Parse(body, rejections);
+        var createdAt = ReadCreatedAt(body, rules, now, rejections, stampWhenMissing: who is not null);
+        who ??= UserReferenceRequest.Parse(body, rejections);
 
         var metadata = body.TryGetProperty("metadata", out var metadataElement)
             ? Metadata.Parse(metadataElement, rules.MetadataKeyCap)
@@ -70,11 +76,16 @@ public static class TrackEventRequest
         return value.GetString();
     }
 
-    private static long? ReadCreatedAt(JsonElement body, TrackingRules rules, DateTimeOffset now, List<Rejection> rejections)
+    private static long? ReadCreatedAt(JsonElement body, TrackingRules rules, DateTimeOffset now, List<Rejection> rejections, bool stampWhenMissing)
     {
         const string field = "created_at";
         if (!body.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
         {
+            if (stampWhenMissing)
+            {
+                return now.ToUnixTimeSeconds();
+            }
+
             rejections.Add(Rejection.Missing(field, "created_at is required: when the event happened, as a Unix timestamp in seconds"));
             return null;
         }

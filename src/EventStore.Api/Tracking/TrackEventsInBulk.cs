@@ -30,27 +30,40 @@ public sealed class BulkOptions
 
     public int MaxEvents { get; set; } = 1000;
 
-    /// <summary>Bulk requests read and decided at once; more wait (unread) for their turn.</summary>
+    /// <summary>Bulk requests, once read, parsed and decided at once; more wait for their turn.</summary>
     public int MaxConcurrentRequests { get; set; } = 4;
+
+    /// <summary>
+    /// Bulk requests of one workspace in progress at once, reading their bodies included; more wait for their turn.
+    /// As many as are decided at once by default: one workspace alone is as fast as before, and never has more
+    /// requests anywhere (reading, queued or deciding) than the service decides at once.
+    /// </summary>
+    public int MaxConcurrentRequestsPerWorkspace { get; set; } = 4;
+
+    /// <summary>How long a request waits for its turn (429 for its workspace's, 503 for the service's) before it is refused.</summary>
+    public TimeSpan AdmissionTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
-/// Bounds how many bulk requests are read, parsed and decided at once (<c>Tracking:Bulk:MaxConcurrentRequests</c>).
-/// The work is CPU-bound, so more of them in parallel add no throughput; they only hold more bodies and parsed
-/// events in memory (measured: peak memory under 128 concurrent bulk clients). A waiting request's body stays
-/// unread in the connection's buffers.
+/// Who may work on bulk requests, in two steps. Per workspace (<c>Tracking:Bulk:MaxConcurrentRequestsPerWorkspace</c>),
+/// for the whole request: the bodies a workspace has in memory, and the time its slow uploads can hold, are its own.
+/// Overall (<c>Tracking:Bulk:MaxConcurrentRequests</c>), only once the body is read: parsing and deciding are
+/// CPU-bound, so more of them in parallel add no throughput, only memory; and since a slot is taken after the
+/// upload, a client sending slowly never holds one. Both waits are bounded (<c>Tracking:Bulk:AdmissionTimeout</c>).
 /// </summary>
 public sealed class BulkAdmission(IOptions<BulkOptions> options)
 {
-    private readonly SemaphoreSlim gate = new(Math.Max(1, options.Value.MaxConcurrentRequests));
+    private readonly SemaphoreSlim deciding = new(Math.Max(1, options.Value.MaxConcurrentRequests));
 
-    public async Task<Admitted> EnterAsync(CancellationToken cancellation)
-    {
-        await gate.WaitAsync(cancellation);
-        return new Admitted(gate);
-    }
+    public WorkspaceConcurrency Workspaces { get; } = new(options.Value.MaxConcurrentRequestsPerWorkspace);
 
-    public readonly struct Admitted(SemaphoreSlim gate) : IDisposable
+    public TimeSpan Timeout => options.Value.AdmissionTimeout;
+
+    /// <summary>A turn to parse and decide (dispose it to give it back), or null when none came free in time.</summary>
+    public async Task<Admitted?> EnterAsync(CancellationToken cancellation) =>
+        await deciding.WaitAsync(Timeout, cancellation) ? new Admitted(deciding) : null;
+
+    public sealed class Admitted(SemaphoreSlim gate) : IDisposable
     {
         public void Dispose() => gate.Release();
     }
@@ -79,14 +92,37 @@ public static class TrackEventsInBulkEndpoint
             return ErrorList.Result(context, query.Rejections);
         }
 
-        using var admitted = await admission.EnterAsync(cancellation);
-        var body = await RequestBody.ReadAsync(context, limits.Value.MaxBodyBytes, IsAccepted, cancellation);
+        using var workspaceTurn = await admission.Workspaces.EnterAsync(workspace, admission.Timeout, cancellation);
+        if (workspaceTurn is null)
+        {
+            EventStoreMetrics.Rejected(workspace, RateLimits.Code);
+            return admission.Workspaces.TooMany(context, "bulk requests");
+        }
+
+        var maxEvents = limits.Value.MaxEvents;
+        var body = await RequestBody.ReadAsync(context, limits.Value.MaxBodyBytes, IsAccepted, cancellation,
+            mediaType => new BulkItemCount(ndjson: !RequestBody.IsJsonMediaType(mediaType), maxEvents));
         if (body.Error is not null)
         {
             return EventStoreMetrics.RejectedBody(body.Error, workspace);
         }
 
-        var (items, problem) = Split(body, limits.Value.MaxEvents);
+        if (body.Stopped)
+        {
+            EventStoreMetrics.Rejected(workspace, "parameter_invalid");
+            return ErrorList.Result(context, [TooManyEvents(maxEvents)]);
+        }
+
+        using var admitted = await admission.EnterAsync(cancellation);
+        if (admitted is null)
+        {
+            EventStoreMetrics.Rejected(workspace, "service_unavailable");
+            context.Response.Headers.RetryAfter = "1";
+            return ErrorList.Result(context, StatusCodes.Status503ServiceUnavailable,
+                new ApiError("service_unavailable", "Too many bulk requests are being processed; retry later"));
+        }
+
+        var (items, problem) = Split(body, maxEvents);
         if (problem is not null)
         {
             EventStoreMetrics.Rejected(workspace, problem.Code);
@@ -104,6 +140,15 @@ public static class TrackEventsInBulkEndpoint
         var parsed = items.Select(item => item.Json is { } json
             ? TrackEventRequest.Parse(json, rules.Value, now)
             : new ParsedTrackRequest(null, [item.Problem!], [])).ToList();
+        return ApiJson.Ok(await TrackAsync(bus, workspace, parsed, atomic));
+    }
+
+    /// <summary>
+    /// Commits the valid items of a parsed batch together (through the <see cref="EventCommitter"/>) and reports each
+    /// item in order; every item is counted in the metrics once. Shared with the browser endpoint.
+    /// </summary>
+    internal static async Task<BulkResult> TrackAsync(IMessageBus bus, string workspace, IReadOnlyList<ParsedTrackRequest> parsed, bool atomic)
+    {
         var commands = parsed.Select(p => p.Command).OfType<TrackEvent>().ToList();
         var refuseAll = atomic && commands.Count < parsed.Count;
 
@@ -129,12 +174,12 @@ public static class TrackEventsInBulkEndpoint
             }
         }
 
-        return ApiJson.Ok(new BulkResult(
+        return new BulkResult(
             results.Count(r => r.Status == "accepted"),
             results.Count(r => r.Status == "duplicate"),
             results.Count(r => r.Status == "rejected"),
             results.Count(r => r.Status == "not_stored"),
-            results));
+            results);
     }
 
     private static bool IsAccepted(string mediaType) =>
@@ -174,10 +219,12 @@ public static class TrackEventsInBulkEndpoint
         return items.Count switch
         {
             0 => ([], Rejection.Invalid("body", "Send at least one event")),
-            var n when n > maxEvents => ([], Rejection.Invalid("body", $"At most {maxEvents} events per request")),
+            var n when n > maxEvents => ([], TooManyEvents(maxEvents)),
             _ => (items, null),
         };
     }
+
+    private static Rejection TooManyEvents(int maxEvents) => Rejection.Invalid("body", $"At most {maxEvents} events per request");
 
     private static JsonElement Clone(JsonDocument document)
     {

@@ -1,3 +1,4 @@
+using EventStore.Api.Overview;
 using EventStore.Api.Persistence;
 using EventStore.Api.Summaries;
 using EventStore.Api.Timelines;
@@ -12,8 +13,8 @@ namespace EventStore.Api.Tracking;
 /// read (no identity change, so no version check) with one set-based statement for the whole group, instead
 /// of Marten's append function called once per stream: the streams' versions are moved on in one UPDATE and the
 /// events inserted in one INSERT, in decision order, with the rows Marten itself would write (same columns,
-/// same serializer, same type names), so Marten reads them back like any other. The inline Timeline and
-/// EventStats projections are applied to them here, in the same transaction, since Marten never sees them.
+/// same serializer, same type names), so Marten reads them back like any other. The inline Timeline, EventStats
+/// and EventActivity projections are applied to them here, in the same transaction, since Marten never sees them.
 /// Callers queue the <see cref="Privacy.ErasedTimelineGuard"/> first: a stream erased meanwhile fails the
 /// transaction as a conflict; a stream row missing for any other reason fails it too (a NULL version), so an
 /// acknowledged event is never silently dropped.
@@ -37,6 +38,8 @@ public static class TrackedEventAppends
     private static readonly TimelineProjection Timeline = new();
 
     private static readonly EventStatsProjection Stats = new();
+
+    private static readonly EventActivityProjection ActivityCounts = new();
 
     /// <summary>Queues the appends and their projections on the session, after whatever is already queued.</summary>
     public static void Queue(IDocumentSession session, IReadOnlyList<(string Timeline, IReadOnlyList<EventTracked> Events)> appends)
@@ -71,5 +74,6 @@ public static class TrackedEventAppends
         var stats = new Dictionary<StatsKey, EventStats>();
         EventStatsProjection.Merge(events, stats);
         Stats.QueueUpsert(session, stats);
+        ActivityCounts.Queue(session, events);
     }
 }

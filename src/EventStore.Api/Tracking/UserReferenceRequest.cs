@@ -31,7 +31,7 @@ public static class UserReferenceRequest
         return new UserReference(id, userId, email);
     }
 
-    private static string? ReadIdentifier(JsonElement body, string field, List<Rejection> rejections, bool allowInteger)
+    internal static string? ReadIdentifier(JsonElement body, string field, List<Rejection> rejections, bool allowInteger)
     {
         if (!body.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
         {
@@ -64,7 +64,7 @@ public static class UserReferenceRequest
         return text;
     }
 
-    private static string? ReadEmail(JsonElement body, List<Rejection> rejections)
+    internal static string? ReadEmail(JsonElement body, List<Rejection> rejections)
     {
         var email = ReadIdentifier(body, "email", rejections, allowInteger: false)?.Trim();
         if (email is null)

@@ -21,6 +21,6 @@ public static class Scopes
     /// <summary>The scopes a workspace token may be created with.</summary>
     public static readonly IReadOnlyList<string> WorkspaceScopes = [EventsWrite, EventsRead, UsersErase];
 
-    /// <summary>What a token configured in <c>Workspaces:N:AccessTokens:M</c> may do: everything but erasure.</summary>
+    /// <summary>What a token configured in <c>Workspaces:N:AccessTokens:M</c> may do: everything but erasure and export.</summary>
     public static readonly IReadOnlyList<string> ConfiguredWorkspaceToken = [EventsWrite, EventsRead];
 }

@@ -11,9 +11,9 @@ namespace EventStore.Api.Tests.Infrastructure;
 /// </summary>
 public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
 {
-    public const string AcmeToken = "acme-token-0123456789";
-    public const string GlobexToken = "globex-token-0123456789";
-    public const string AdminToken = "admin-token-0123456789";
+    public const string AcmeToken = "acme-token-0123456789-0123456789-abc";
+    public const string GlobexToken = "globex-token-0123456789-0123456789-abc";
+    public const string AdminToken = "admin-token-0123456789-0123456789-abc";
 
     public IAlbaHost Host { get; private set; } = null!;
 
@@ -25,6 +25,9 @@ public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
     /// <summary>Settings a test class changes (for example a smaller event-name cap).</summary>
     protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
 
+    /// <summary>A test class's changes to its connection string (for example a smaller pool).</summary>
+    protected virtual string Connection(string connectionString) => connectionString;
+
     /// <summary>Anything else a test class needs of the host (for example a logger provider of its own).</summary>
     protected virtual void Configure(IWebHostBuilder builder)
     {
@@ -32,26 +35,31 @@ public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var connectionString = await postgres.CreateDatabaseAsync(GetType().Name);
+        var connectionString = Connection(await postgres.CreateDatabaseAsync(GetType().Name));
         ConnectionString = connectionString;
         Host = await AlbaHost.For<Program>(builder =>
         {
-            builder.UseEnvironment("Testing");
-            builder.UseSetting("ConnectionStrings:Postgres", connectionString);
-            builder.UseSetting("Workspaces:0:Id", "acme");
-            builder.UseSetting("Workspaces:0:AccessTokens:0", AcmeToken);
-            builder.UseSetting("Workspaces:1:Id", "globex");
-            builder.UseSetting("Workspaces:1:AccessTokens:0", GlobexToken);
-            builder.UseSetting("Admin:AccessTokens:0", AdminToken);
-            builder.UseSetting("Logging:LogLevel:Default", "Warning");
-            builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore", "Warning");
-            foreach (var (key, value) in Settings)
-            {
-                builder.UseSetting(key, value);
-            }
-
+            ConfigureService(builder, connectionString, Settings);
             Configure(builder);
         });
+    }
+
+    /// <summary>The service as every test fixture runs it: Testing environment, acme, globex, an operator, quiet logs.</summary>
+    internal static void ConfigureService(IWebHostBuilder builder, string connectionString, IReadOnlyDictionary<string, string> settings)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:Postgres", connectionString);
+        builder.UseSetting("Workspaces:0:Id", "acme");
+        builder.UseSetting("Workspaces:0:AccessTokens:0", AcmeToken);
+        builder.UseSetting("Workspaces:1:Id", "globex");
+        builder.UseSetting("Workspaces:1:AccessTokens:0", GlobexToken);
+        builder.UseSetting("Admin:AccessTokens:0", AdminToken);
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore", "Warning");
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -11,7 +11,11 @@ public static class CommandLine
     /// <summary>Longest a command may run: the slowest, a rebuild of a small store, takes seconds.</summary>
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(45);
 
-    public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(ApiFixture api, params string[] args)
+    public static Task<(int ExitCode, string Output, string Errors)> RunAsync(ApiFixture api, params string[] args) =>
+        RunAsync(api, new Dictionary<string, string>(), args);
+
+    /// <summary>With <paramref name="settings"/> (configuration keys) added to the environment of the command.</summary>
+    public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(ApiFixture api, IReadOnlyDictionary<string, string> settings, params string[] args)
     {
         var directory = ServiceBuild.Directory();
         var start = new ProcessStartInfo("dotnet")
@@ -33,6 +37,10 @@ public static class CommandLine
         start.Environment["Workspaces__1__Id"] = "globex";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__LogLevel__Marten"] = "Critical";
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
 
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);

@@ -27,6 +27,12 @@ public static class ReadModelRows
     public static Task<long> EventsCountedIn(this ApiFixture api, string workspace) =>
         api.ScalarAsync<long>("select coalesce(sum(count), 0)::bigint from eventstore.event_stats where tenant_id = $1", workspace);
 
+    /// <summary>The "created_at:seq" keyset position of a timeline's newest row: what the next cursor of a one-event first page holds.</summary>
+    public static Task<string> NewestTimelinePosition(this ApiFixture api, string workspace, string timelineId) =>
+        api.ScalarAsync<string>(
+            "select created_at || ':' || seq from eventstore.timeline_entries where tenant_id = $1 and timeline_id = $2 order by created_at desc, seq desc limit 1",
+            workspace, timelineId);
+
     /// <summary>The workspaces that have any timeline row.</summary>
     public static Task<IReadOnlyList<string>> WorkspacesWithTimelineEntries(this ApiFixture api) =>
         api.ListAsync<string>("select distinct tenant_id from eventstore.timeline_entries order by 1");

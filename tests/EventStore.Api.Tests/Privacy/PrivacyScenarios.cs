@@ -8,15 +8,17 @@ namespace EventStore.Api.Tests.Privacy;
 /// <summary>Seeding, erasing and exporting (what an erasure must remove is looked for with <see cref="TimelineTraces"/>).</summary>
 public static class PrivacyScenarios
 {
-    /// <summary>Erases with a token of acme that has the <c>users:erase</c> scope (issued once per fixture).</summary>
-    public static async Task<Response> Erase(this ApiFixture api, object body)
-    {
-        var token = await api.Once("erase token", () => api.Host.CreateToken("acme", "users:erase"));
-        return await api.Host.Send(HttpMethod.Post, "/users/erase", JsonSerializer.Serialize(body), token.Secret);
-    }
+    /// <summary>A token of acme with the <c>users:erase</c> scope, which erasure and export need (issued once per fixture).</summary>
+    public static async Task<string> PrivacyToken(this ApiFixture api) =>
+        (await api.Once("erase token", () => api.Host.CreateToken("acme", "users:erase"))).Secret;
 
-    public static async Task<Response> Export(this ApiFixture api, string query, string token = ApiFixture.AcmeToken) =>
-        await api.Host.Send(HttpMethod.Get, $"/users/export?{query}", token: token);
+    /// <summary>Erases with acme's <see cref="PrivacyToken"/>.</summary>
+    public static async Task<Response> Erase(this ApiFixture api, object body) =>
+        await api.Host.Send(HttpMethod.Post, "/users/erase", JsonSerializer.Serialize(body), await api.PrivacyToken());
+
+    /// <summary>Exports with acme's <see cref="PrivacyToken"/>, unless another token is given.</summary>
+    public static async Task<Response> Export(this ApiFixture api, string query, string? token = null) =>
+        await api.Host.Send(HttpMethod.Get, $"/users/export?{query}", token: token ?? await api.PrivacyToken());
 
     /// <summary>Posts one event and insists it was accepted.</summary>
     public static async Task Track(this ApiFixture api, string userId, string name, long createdAt, string? email = null, object? metadata = null, string token = ApiFixture.AcmeToken)

@@ -86,6 +86,16 @@ public sealed class when_exporting_a_user(ApiFixture api) : IClassFixture<ApiFix
     }
 
     [Fact]
+    public async Task refuses_a_token_that_only_reads_events_with_403()
+    {
+        await api.SeedUser("ex-reader");
+        var (_, reader) = await api.Host.CreateToken("acme", "events:read");
+
+        (await api.Export("user_id=ex-reader", reader)).ShouldBeError(HttpStatusCode.Forbidden, "forbidden");
+        (await api.Export("user_id=ex-reader", ApiFixture.AcmeToken)).ShouldBeError(HttpStatusCode.Forbidden, "forbidden");
+    }
+
+    [Fact]
     public async Task does_not_export_another_workspaces_user()
     {
         await api.SeedUser("ex-globex-only", "globex", ApiFixture.GlobexToken);

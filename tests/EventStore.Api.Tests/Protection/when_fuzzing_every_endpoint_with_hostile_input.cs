@@ -146,6 +146,16 @@ internal static class Fuzz
         (HttpMethod.Get, "/event-names"), (HttpMethod.Put, "/event-names/{name}"),
         (HttpMethod.Post, "/event-names/{name}/archive"), (HttpMethod.Post, "/event-names/{name}/unarchive"),
         (HttpMethod.Delete, "/events"), (HttpMethod.Patch, "/segments"),
+        (HttpMethod.Post, Messenger), (HttpMethod.Post, Messenger), (HttpMethod.Options, Messenger),
+    ];
+
+    /// <summary>The browser endpoint of the fuzz workspace, which allows <see cref="FuzzedService.PageOrigin"/> and unverified users.</summary>
+    private const string Messenger = "/messenger/fuzz/events";
+
+    private static readonly string?[] Origins =
+    [
+        FuzzedService.PageOrigin, FuzzedService.PageOrigin, FuzzedService.PageOrigin, FuzzedService.PageOrigin, null, "null",
+        "https://evil.test", "https://app.fuzz.test.evil.test", "https://*.fuzz.test", "garbage;;;", "https://app.fuzz.test/path", "\u00e9",
     ];
 
     private static readonly string[] ParameterNames =
@@ -214,7 +224,9 @@ internal static class Fuzz
         {
             return new FuzzRequest(method, query.Count == 0 ? path : $"{path}?{string.Join('&', query)}",
                 method == HttpMethod.Get || method == HttpMethod.Delete ? null : Utf8(Json.Valid(random, template)), "application/json",
-                [("Authorization", $"Bearer {FuzzedService.Token}"), ("Intercom-Version", "2.14")]);
+                template == Messenger
+                    ? [("Origin", FuzzedService.PageOrigin)]
+                    : [("Authorization", $"Bearer {FuzzedService.Token}"), ("Intercom-Version", "2.14")]);
         }
 
         for (var i = 0; i < parameters.Length; i++)
@@ -239,7 +251,12 @@ internal static class Fuzz
             headers.Add(("Idempotency-Key", k));
         }
 
-        var body = method == HttpMethod.Get || method == HttpMethod.Delete ? null : Body(random, bodyKind, template);
+        if (template == Messenger && Origins[random.Next(Origins.Length)] is { } origin)
+        {
+            headers.Add(("Origin", origin));
+        }
+
+        var body = method == HttpMethod.Get || method == HttpMethod.Delete || method == HttpMethod.Options ? null : Body(random, bodyKind, template);
         return new FuzzRequest(method, url, body, ContentTypes[contentType], headers);
     }
 
@@ -341,6 +358,7 @@ internal static class Fuzz
         private static List<(string Key, string Value)> Fields(Random random, string template)
         {
             var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            var user = random.Next(5);
             return template switch
             {
                 "/events/summaries" => new List<(string, string)>
@@ -358,6 +376,17 @@ internal static class Fuzz
                     ("per_page", "10"),
                 },
                 "/event-names/{name}" => new List<(string, string)> { ("description", "\"what it means\"") },
+                Messenger => new List<(string, string)>
+                {
+                    ("user_id", $"\"u{user}\""),
+                    ("user_hash", random.Next(3) switch
+                    {
+                        0 => "null",
+                        1 => $"\"{EventStore.Api.Browser.IdentityVerification.UserHash(FuzzedService.IdentitySecret, $"u{user}")}\"",
+                        _ => $"\"{EventStore.Api.Browser.IdentityVerification.UserHash(FuzzedService.IdentitySecret, "someone-else")}\"",
+                    }),
+                    ("events", $"[{string.Join(',', Enumerable.Range(0, random.Next(1, 4)).Select(_ => random.Next(3) == 0 ? Mutated(random, "/events") : Valid(random, "/events")))}]"),
+                },
                 _ => new List<(string, string)>
                 {
                     ("event_name", $"\"n{random.Next(4)}\""),

@@ -104,6 +104,28 @@ public sealed class ApiProcess : IAsyncDisposable
         return api;
     }
 
+    /// <summary>The operating system's id of the process (for <c>/proc/{id}</c>).</summary>
+    public int Id => process.Id;
+
+    /// <summary>Waits for the process to end by itself and returns its exit code; fails when the deadline passes first.</summary>
+    public async Task<int> ExitCodeAsync(TimeSpan deadline)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(deadline);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+        {
+            throw new ShouldAssertException($"the API process was still running after {deadline.TotalSeconds:0}s; its output:{Environment.NewLine}{OutputTail}");
+        }
+
+        // Asynchronous output readers finish after the exit: let them drain.
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
     public HttpClient Client() => new(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>Polls /health/ready until 200; fails with the process's output if it exits or the deadline passes.</summary>
@@ -138,13 +160,6 @@ public sealed class ApiProcess : IAsyncDisposable
 
     /// <summary>SIGTERM, as an orchestrator stopping the node does: the service shuts down gracefully.</summary>
     public void Terminate() => kill(process.Id, 15).ShouldBe(0, "kill(SIGTERM) failed");
-
-    /// <summary>Waits for the process to exit (at most <paramref name="deadline"/>) and returns its exit code.</summary>
-    public async Task<int> ExitCodeAsync(TimeSpan deadline)
-    {
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(deadline, TestContext.Current.CancellationToken);
-        return process.ExitCode;
-    }
 
     /// <summary>Whether the service still accepts connections on its port.</summary>
     public async Task<bool> AcceptsConnectionsAsync()

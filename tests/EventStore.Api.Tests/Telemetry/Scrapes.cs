@@ -16,7 +16,7 @@ public sealed class MetricsService(PostgresServer postgres) : ApiFixture(postgre
     public const int Limit = 20;
     public static readonly string[] Workspaces = ["telemetry-1", "telemetry-2", "telemetry-3", "telemetry-4"];
 
-    public static string TokenOf(string workspace) => $"{workspace}-token-0123456789";
+    public static string TokenOf(string workspace) => $"{workspace}-token-0123456789-0123456789-abc";
 
     protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {

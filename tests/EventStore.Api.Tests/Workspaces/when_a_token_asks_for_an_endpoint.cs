@@ -43,7 +43,7 @@ public sealed class when_a_token_asks_for_an_endpoint(ApiFixture api) : IClassFi
         ["GET /segments/{name}/users"] = new(HttpMethod.Get, $"/segments/{AcmeName}/users", null, HttpStatusCode.OK, "events:read"),
         ["POST /segments/search"] = new(HttpMethod.Post, "/segments/search", $$$"""{"query":{"event_name":"{{{AcmeName}}}"}}""", HttpStatusCode.OK, "events:read"),
         ["GET /event-names"] = new(HttpMethod.Get, "/event-names", null, HttpStatusCode.OK, "events:read"),
-        ["GET /users/export"] = new(HttpMethod.Get, $"/users/export?user_id={AcmeUser}", null, HttpStatusCode.OK, "events:read"),
+        ["GET /users/export"] = new(HttpMethod.Get, $"/users/export?user_id={AcmeUser}", null, HttpStatusCode.OK, "users:erase"),
         ["POST /admin/tokens"] = new(HttpMethod.Post, "/admin/tokens", """{"workspace":"acme","scopes":["events:read"],"name":"matrix"}""", HttpStatusCode.Created, "admin"),
         ["GET /admin/tokens"] = new(HttpMethod.Get, "/admin/tokens?workspace=acme", null, HttpStatusCode.OK, "admin"),
         ["DELETE /admin/tokens/{id}"] = new(HttpMethod.Delete, "/admin/tokens/{id}", null, HttpStatusCode.NoContent, "admin"),
@@ -54,6 +54,9 @@ public sealed class when_a_token_asks_for_an_endpoint(ApiFixture api) : IClassFi
     public static TheoryData<string> EveryEndpoint => [.. Endpoints.Keys];
 
     public static TheoryData<string> WorkspaceEndpoints => [.. Endpoints.Where(e => e.Value.Scope != "admin").Select(e => e.Key)];
+
+    /// <summary>Workspace endpoints that a token with only <c>users:erase</c> must not reach.</summary>
+    public static TheoryData<string> EventEndpoints => [.. Endpoints.Where(e => e.Value.Scope.StartsWith("events:", StringComparison.Ordinal)).Select(e => e.Key)];
 
     /// <summary>Reads of one user: another workspace's token gets the 404 of a user nobody has.</summary>
     public static TheoryData<string> UserReads => ["GET /events", "GET /events?summary=true"];
@@ -119,6 +122,8 @@ public sealed class when_a_token_asks_for_an_endpoint(ApiFixture api) : IClassFi
         {
             "events:write" => tokens.ReadOnly,
             "events:read" => tokens.WriteOnly,
+            // Everything about one person at once is a privacy request: reading events is not enough.
+            "users:erase" => tokens.ReadOnly,
             _ => ApiFixture.AcmeToken, // a workspace token with every workspace scope is still no operator
         };
 
@@ -126,7 +131,7 @@ public sealed class when_a_token_asks_for_an_endpoint(ApiFixture api) : IClassFi
     }
 
     [Theory]
-    [MemberData(nameof(WorkspaceEndpoints))]
+    [MemberData(nameof(EventEndpoints))]
     public async Task refuses_a_token_with_only_users_erase_with_403(string endpoint)
     {
         var tokens = await Tokens();
@@ -143,7 +148,12 @@ public sealed class when_a_token_asks_for_an_endpoint(ApiFixture api) : IClassFi
     [MemberData(nameof(EveryEndpoint))]
     public async Task serves_the_right_token(string endpoint)
     {
-        var token = Endpoints[endpoint].Scope == "admin" ? ApiFixture.AdminToken : ApiFixture.AcmeToken;
+        var token = Endpoints[endpoint].Scope switch
+        {
+            "admin" => ApiFixture.AdminToken,
+            "users:erase" => (await Tokens()).EraseOnly,
+            _ => ApiFixture.AcmeToken,
+        };
 
         var response = await Call(endpoint, token);
 
@@ -155,7 +165,12 @@ public sealed class when_a_token_asks_for_an_endpoint(ApiFixture api) : IClassFi
     public async Task serves_an_issued_token_with_the_scope(string endpoint)
     {
         var tokens = await Tokens();
-        var token = Endpoints[endpoint].Scope == "events:write" ? tokens.WriteOnly : tokens.ReadOnly;
+        var token = Endpoints[endpoint].Scope switch
+        {
+            "events:write" => tokens.WriteOnly,
+            "users:erase" => tokens.EraseOnly,
+            _ => tokens.ReadOnly,
+        };
 
         var response = await Call(endpoint, token);
 
