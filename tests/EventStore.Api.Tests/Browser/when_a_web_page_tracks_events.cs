@@ -1,8 +1,7 @@
 using System.Text.Json.Nodes;
+using EventStore.Api.Tests.Infrastructure;
 using EventStore.Api.Tests.Reliability;
 using Microsoft.Playwright;
-
-using EventStore.Api.Tests.Infrastructure;
 
 namespace EventStore.Api.Tests.Browser;
 
