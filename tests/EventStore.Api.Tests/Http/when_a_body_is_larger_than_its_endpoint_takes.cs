@@ -49,8 +49,10 @@ public sealed class when_a_body_is_larger_than_its_endpoint_takes(ApiFixture api
     [Fact]
     public async Task refuses_a_gzip_bulk_request_over_5_mib_once_decompressed()
     {
-        var item = $$$"""{"event_name":"zipped","created_at":1700000000,"user_id":"limits-bulk","metadata":{"p":"{{{new string('z', 200)}}}"}}""";
-        var json = "[" + string.Join(",", Enumerable.Repeat(item, (5 * 1024 * KiB / item.Length) + 10)) + "]";
+        // Fewer items than Tracking:Bulk:MaxEvents, each padded: only the size is over a limit.
+        var item = $$$"""{"event_name":"zipped","created_at":1700000000,"user_id":"limits-bulk","padding":"{{{new string('z', 6000)}}}"}""";
+        var json = "[" + string.Join(",", Enumerable.Repeat(item, 990)) + "]";
+        json.Length.ShouldBeGreaterThan(5 * 1024 * KiB);
         using var compressed = new MemoryStream();
         await using (var gzip = new GZipStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
         {
