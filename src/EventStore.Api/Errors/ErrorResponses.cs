@@ -61,6 +61,9 @@ public static class ErrorResponses
             new ApiError("service_unavailable", "The event store is unavailable; retry later")),
         OperationCanceledException or TimeoutException => (StatusCodes.Status503ServiceUnavailable,
             new ApiError("service_unavailable", "The request timed out; retry later")),
+        // Still racing other writers after every retry: nothing was stored, and a later attempt will get through.
+        _ when exception is not null && WriteConflicts.IsConflict(exception) => (StatusCodes.Status503ServiceUnavailable,
+            new ApiError("service_unavailable", "The event store is busy with concurrent writes; retry later")),
         _ => (StatusCodes.Status500InternalServerError, new ApiError("server_error", "Unexpected server error")),
     };
 }

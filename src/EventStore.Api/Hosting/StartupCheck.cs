@@ -221,16 +221,16 @@ public static partial class StartupCheck
     {
         var problems = new List<string>();
         var owners = new Dictionary<string, string>(StringComparer.Ordinal);
-        void Token(string key, string? token)
+        // Named by where they are (and whose they are), never by their value.
+        void Token(string key, string owner, string? token)
         {
             if (string.IsNullOrWhiteSpace(token))
             {
-                problems.Add($"{key} is empty; expected a secret token (e.g. from openssl rand -base64 32), or remove the key.");
+                problems.Add($"{key} ({owner}) is empty; expected a secret token (e.g. from openssl rand -base64 32), or remove the key.");
             }
-            else if (!owners.TryAdd(token, key))
+            else if (!owners.TryAdd(token, $"{key} ({owner})"))
             {
-                // Named by where it is, never by its value.
-                problems.Add($"{key} is the same token as {owners[token]}; a token belongs to one workspace, or to the operators.");
+                problems.Add($"{key} ({owner}) is the same token as {owners[token]}; a token belongs to one workspace, or to the operators.");
             }
         }
 
@@ -244,13 +244,13 @@ public static partial class StartupCheck
 
             foreach (var token in workspace.GetSection("AccessTokens").GetChildren())
             {
-                Token(token.Path, token.Value);
+                Token(token.Path, $"workspace '{id}'", token.Value);
             }
         }
 
         foreach (var token in configuration.GetSection("Admin:AccessTokens").GetChildren())
         {
-            Token(token.Path, token.Value);
+            Token(token.Path, "the operators", token.Value);
         }
 
         if (problems.Count == 0)

@@ -17,6 +17,9 @@ public static class WriteConflicts
 {
     public const int MaxAttempts = 10;
 
+    /// <summary>The SQLSTATE of Marten's <c>mt_quick_append_events</c> when the expected stream version is not the stored one.</summary>
+    private const string MartenStreamVersionMismatch = "MT003";
+
     /// <summary>Runs <paramref name="attempt"/> again after each conflict, counting it for <paramref name="workspace"/>.</summary>
     public static async Task<T> RetryAsync<T>(string workspace, Func<Task<T>> attempt, CancellationToken cancellation)
     {
@@ -78,6 +81,10 @@ public static class WriteConflicts
                     return "deadlock";
                 case PostgresException { SqlState: PostgresErrorCodes.SerializationFailure }:
                     return "serialization";
+                // Marten's append function, finding a stream moved on since it was read, raises its own code
+                // (before Marten wraps it as a version conflict, which is when its failure log sees it).
+                case PostgresException { SqlState: MartenStreamVersionMismatch }:
+                    return "stream_version";
                 // An append that waited on the stream row of a timeline being erased (ADR 0010): the stream is gone.
                 case PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation, TableName: "mt_events" }:
                     return "erased_timeline";

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
 namespace EventStore.Api.Telemetry;
@@ -58,6 +59,8 @@ public static class EventStoreMetrics
 
     private static volatile Func<IEnumerable<Measurement<long>>>? projectionLag;
 
+    private static readonly ConcurrentDictionary<string, long> AwaitingCommit = new(StringComparer.Ordinal);
+
     static EventStoreMetrics()
     {
         // Exists from the start (reporting nothing) so that dashboards and alerts can refer to it; what it
@@ -67,6 +70,11 @@ public static class EventStoreMetrics
             () => projectionLag?.Invoke() ?? [],
             "{event}",
             "Events appended but not yet applied by an asynchronous projection, by projection.");
+        Meter.CreateObservableGauge(
+            "eventstore.commit.pending",
+            () => AwaitingCommit.Select(w => new Measurement<long>(w.Value, new KeyValuePair<string, object?>(WorkspaceTag, w.Key))),
+            "{event}",
+            "Events handed to the group committer whose requests wait for their commit (queued or being committed), by workspace.");
     }
 
     public static void Accepted(string workspace, int events = 1) =>
@@ -102,6 +110,10 @@ public static class EventStoreMetrics
     /// <summary>A transaction that lost a race and is decided again; <paramref name="kind"/> says on what (see WriteConflicts.KindOf).</summary>
     public static void ConflictRetried(string workspace, string kind) =>
         WriteConflicts.Add(1, new KeyValuePair<string, object?>(WorkspaceTag, workspace), new(KindTag, kind));
+
+    /// <summary>Events of a workspace start (positive) or stop (negative) waiting for their commit (<c>eventstore.commit.pending</c>).</summary>
+    public static void PendingCommit(string workspace, int events) =>
+        AwaitingCommit.AddOrUpdate(workspace, events, (_, waiting) => waiting + events);
 
     /// <summary>One group-commit transaction: <paramref name="outcome"/> is <see cref="Committed"/>, <see cref="Conflict"/> or <see cref="Failed"/>.</summary>
     public static void RecordAppend(string workspace, TimeSpan elapsed, string outcome = Committed) =>

@@ -57,7 +57,15 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
         var pending = new Pending(workspace, work);
         var lane = lanes[(int)((uint)LaneKey(workspace, work).GetHashCode() % (uint)lanes.Length)];
         await lane.Writer.WriteAsync(pending, cancellation);
-        return await pending.Completion.Task.WaitAsync(cancellation);
+        EventStoreMetrics.PendingCommit(workspace, work.Commands.Count);
+        try
+        {
+            return await pending.Completion.Task.WaitAsync(cancellation);
+        }
+        finally
+        {
+            EventStoreMetrics.PendingCommit(workspace, -work.Commands.Count);
+        }
     }
 
     public Task StartAsync(CancellationToken cancellationToken)

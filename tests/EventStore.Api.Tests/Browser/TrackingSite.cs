@@ -60,7 +60,7 @@ public sealed class TrackingSite(PostgresServer postgres) : IAsyncLifetime
     public async Task<IReadOnlyList<JsonNode>> TimelineOnceDelivered(string userId, params string[] names)
     {
         IReadOnlyList<JsonNode> events = [];
-        await ReliabilityScenarios.Eventually(async () =>
+        await Waits.Until(async () =>
         {
             events = await Timeline(userId);
             return events.Count >= names.Length;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using EventStore.Api.Tests.Infrastructure;
 using EventStore.Api.Tests.Reliability;
 using Microsoft.Playwright;
 
@@ -213,7 +214,7 @@ public sealed class when_a_web_page_tracks_events(TrackingSite site, Chromium ch
 
         await browser.Page.EvaluateAsync("() => { Intercom('trackEvent', 'invited-friend'); Intercom('trackEvent', 'placed-order', { order_id: 8 }); }");
 
-        await ReliabilityScenarios.Eventually(() => Task.FromResult(Count(answers) >= 2), TrackingSite.Delivery, "the widget to send the batch again");
+        await Waits.Until(() => Task.FromResult(Count(answers) >= 2), TrackingSite.Delivery, "the widget to send the batch again");
         lock (answers)
         {
             answers[0]["accepted"]!.GetValue<int>().ShouldBe(2, answers[0].ToJsonString());

@@ -23,6 +23,24 @@ public sealed class when_managing_event_names(ApiFixture api) : IClassFixture<Ap
     }
 
     [Fact]
+    public async Task clears_a_description_set_to_null()
+    {
+        await Track("to-clear");
+        (await api.Host.Send(HttpMethod.Put, "/event-names/to-clear", """{"description":"Soon gone"}""")).Status.ShouldBe(HttpStatusCode.OK);
+
+        var response = await api.Host.Send(HttpMethod.Put, "/event-names/to-clear", """{"description":null}""");
+
+        response.Status.ShouldBe(HttpStatusCode.OK, response.Body);
+        response.Json.AsObject().ContainsKey("description").ShouldBeTrue(response.Body);
+        response.Json["description"].ShouldBeNull();
+        var listed = (await api.Host.Get("/event-names")).Json["event_names"]!.AsArray().Single(n => n!["name"]!.GetValue<string>() == "to-clear")!;
+        listed["description"].ShouldBeNull("the registry no longer has a description for it");
+        var summary = (await api.Host.Get("/events?type=user&user_id=names-user&summary=true")).Json["events"]!.AsArray().Single(e => e!["name"]!.GetValue<string>() == "to-clear")!;
+        summary.AsObject().ContainsKey("description").ShouldBeTrue();
+        summary["description"].ShouldBeNull("the summary shows the cleared description as null");
+    }
+
+    [Fact]
     public async Task answers_404_when_describing_a_name_never_tracked() =>
         (await api.Host.Send(HttpMethod.Put, "/event-names/never-seen", """{"description":"x"}""")).ShouldBeError(HttpStatusCode.NotFound, "not_found");
 

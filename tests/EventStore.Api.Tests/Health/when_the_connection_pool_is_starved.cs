@@ -29,7 +29,7 @@ public sealed class when_the_connection_pool_is_starved(ThreeConnectionPool api)
         {
             for (var i = 0; i < ThreeConnectionPool.PoolSize; i++)
             {
-                held.Add(await api.Database().OpenConnectionAsync(TestContext.Current.CancellationToken));
+                held.Add(await api.DataSource().OpenConnectionAsync(TestContext.Current.CancellationToken));
             }
 
             var starved = await api.Host.Send(HttpMethod.Get, "/health/ready", token: null);
@@ -45,7 +45,7 @@ public sealed class when_the_connection_pool_is_starved(ThreeConnectionPool api)
             }
         }
 
-        await ReliabilityScenarios.Eventually(
+        await Waits.Until(
             async () => (await api.Host.Send(HttpMethod.Get, "/health/ready", token: null)).Status == HttpStatusCode.OK,
             TimeSpan.FromSeconds(30), "readiness once the connections are back in the pool");
     }

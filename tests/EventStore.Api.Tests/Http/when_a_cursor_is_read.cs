@@ -66,7 +66,7 @@ public sealed class when_a_cursor_is_read(ApiFixture api) : IClassFixture<ApiFix
     {
         var (next, _) = await CursorsOf("cursor-4");
         var timelineId = (await api.TimelinesIn("acme")).Single(t => t.UserId == "cursor-4").Id;
-        var position = await FirstPageNextPositionAsync(timelineId);
+        var position = await api.NewestTimelinePosition("acme", timelineId);
 
         var legacy = await LegacyCursorAsync($"acme|timeline|{timelineId}|before", position);
         var viaLegacy = await api.Host.Get($"/events?type=user&user_id=cursor-4&per_page=1&before={legacy}");
@@ -85,24 +85,15 @@ public sealed class when_a_cursor_is_read(ApiFixture api) : IClassFixture<ApiFix
         var timelines = await api.TimelinesIn("acme");
         var other = timelines.Single(t => t.UserId == "cursor-6").Id;
 
-        var legacy = await LegacyCursorAsync($"acme|timeline|{other}|before", await FirstPageNextPositionAsync(other));
+        var legacy = await LegacyCursorAsync($"acme|timeline|{other}|before", await api.NewestTimelinePosition("acme", other));
 
         (await api.Host.Get($"/events?type=user&user_id=cursor-5&per_page=1&before={legacy}")).ShouldBeError(HttpStatusCode.BadRequest, "parameter_invalid", "before");
-    }
-
-    /// <summary>The "created_at:seq" keyset position of the newest event: what the next cursor of a one-event first page holds.</summary>
-    private async Task<string> FirstPageNextPositionAsync(string timelineId)
-    {
-        await using var command = api.Database().CreateCommand(
-            "select created_at || ':' || seq from eventstore.timeline_entries where tenant_id = 'acme' and timeline_id = $1 order by created_at desc, seq desc limit 1");
-        command.Parameters.AddWithValue(timelineId);
-        return (string)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
     }
 
     /// <summary>The previous release's format: the position as text, then the first 16 bytes of HMAC-SHA256(secret, len(scope) | scope | position).</summary>
     private async Task<string> LegacyCursorAsync(string scope, string position)
     {
-        await using var command = api.Database().CreateCommand("select secret from eventstore.service_secrets where name = 'cursor-signing'");
+        await using var command = api.DataSource().CreateCommand("select secret from eventstore.service_secrets where name = 'cursor-signing'");
         var secret = (byte[])(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
         var scopeBytes = Encoding.UTF8.GetBytes(scope);
         var payload = Encoding.UTF8.GetBytes(position);

@@ -1,6 +1,4 @@
 using Alba;
-using EventStore.Domain.Timelines;
-using JasperFx.Events;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -63,22 +61,6 @@ public class ApiFixture(PostgresServer postgres) : IAsyncLifetime
         {
             builder.UseSetting(key, value);
         }
-    }
-
-    /// <summary>Every event stored in a workspace, oldest first, straight from Marten's event store.</summary>
-    public async Task<IReadOnlyList<IEvent>> EventsIn(string workspace)
-    {
-        await using var session = Store.QuerySession(workspace);
-        return await session.Events.QueryAllRawEvents().OrderBy(e => e.Sequence).ToListAsync();
-    }
-
-    public async Task<IReadOnlyList<EventTracked>> TrackedIn(string workspace) =>
-        [.. (await EventsIn(workspace)).Select(e => e.Data).OfType<EventTracked>()];
-
-    public async Task<IReadOnlyList<UserTimeline>> TimelinesIn(string workspace)
-    {
-        await using var session = Store.QuerySession(workspace);
-        return await session.Query<UserTimeline>().ToListAsync();
     }
 
     public async ValueTask DisposeAsync()

@@ -71,6 +71,13 @@ public sealed record Response(HttpStatusCode Status, string Body, IReadOnlyDicti
         return [.. json["errors"]!.AsArray().Select(e => (e!["code"]!.GetValue<string>(), e["message"]!.GetValue<string>(), e["field"]?.GetValue<string>()))];
     }
 
+    /// <summary>Asserts a failure of the service (5xx) told in error.list form, so that the client knows to retry.</summary>
+    public void ShouldBeServerFailure()
+    {
+        ((int)Status).ShouldBeInRange(500, 599, $"body: {Body}");
+        Errors().ShouldNotBeEmpty($"body: {Body}");
+    }
+
     public void ShouldBeError(HttpStatusCode status, string code, string? field = null)
     {
         Status.ShouldBe(status, $"body: {Body}");

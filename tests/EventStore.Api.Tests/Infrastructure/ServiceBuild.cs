@@ -1,6 +1,6 @@
 namespace EventStore.Api.Tests.Infrastructure;
 
-/// <summary>Where to run the service as a process of its own, the way an operator does.</summary>
+/// <summary>Where to run the service as a process of its own, the way an operator does; and the checkout it is built from.</summary>
 public static class ServiceBuild
 {
     /// <summary>
@@ -12,11 +12,17 @@ public static class ServiceBuild
     {
         var output = new DirectoryInfo(AppContext.BaseDirectory);
         var (framework, configuration) = (output.Name, output.Parent!.Name);
-        for (var dir = output; dir is not null; dir = dir.Parent)
+        return Path.Combine(RepositoryRoot(), "src", "EventStore.Api", "bin", configuration, framework);
+    }
+
+    /// <summary>The checkout's root (where EventStore.sln is), for tests that read what the repository documents.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "EventStore.sln")))
             {
-                return Path.Combine(dir.FullName, "src", "EventStore.Api", "bin", configuration, framework);
+                return dir.FullName;
             }
         }
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using EventStore.Api.Tests.Infrastructure;
-using Npgsql;
 
 namespace EventStore.Api.Tests.Operations;
 
@@ -79,10 +78,10 @@ public static class OperationsScenarios
         return response.Json;
     }
 
-    /// <summary>Polls the job (GET on its location) until it has an outcome, or fails the test after a deadline.</summary>
+    /// <summary>Polls the job (GET on its location) until it has an outcome, or fails the test after a deadline (40 s: within the test's own timeout).</summary>
     public static async Task<JsonNode> WaitForAsync(ApiFixture api, JsonNode job, TimeSpan? deadline = null)
     {
-        var until = DateTime.UtcNow + (deadline ?? TimeSpan.FromSeconds(60));
+        var until = DateTime.UtcNow + (deadline ?? TimeSpan.FromSeconds(40));
         while (true)
         {
             var response = await api.Host.Get($"/admin/projections/rebuilds/{job["id"]}", ApiFixture.AdminToken);
@@ -112,42 +111,5 @@ public static class OperationsScenarios
         {
             after[url].ShouldBe(answer, $"{url} must answer the same {when}");
         }
-    }
-
-    public static async Task ExecuteAsync(ApiFixture api, string sql, params object[] parameters)
-    {
-        await using var connection = await OpenAsync(api);
-        await CommandOn(connection, sql, parameters).ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-    }
-
-    public static async Task<T> ScalarAsync<T>(ApiFixture api, string sql, params object[] parameters)
-    {
-        await using var connection = await OpenAsync(api);
-        return await ScalarOnAsync<T>(connection, sql, parameters);
-    }
-
-    /// <summary>A scalar on a connection the test holds (for example inside a transaction it keeps open).</summary>
-    public static async Task<T> ScalarOnAsync<T>(NpgsqlConnection connection, string sql, params object[] parameters)
-    {
-        await using var command = CommandOn(connection, sql, parameters);
-        return (T)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
-    }
-
-    private static async Task<NpgsqlConnection> OpenAsync(ApiFixture api)
-    {
-        var connection = new NpgsqlConnection(api.ConnectionString);
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        return connection;
-    }
-
-    private static NpgsqlCommand CommandOn(NpgsqlConnection connection, string sql, object[] parameters)
-    {
-        var command = new NpgsqlCommand(sql, connection);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
-        }
-
-        return command;
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using EventStore.Api.Tests.Infrastructure;
+using EventStore.Domain.Timelines;
 using static EventStore.Api.Tests.Operations.OperationsScenarios;
 
 namespace EventStore.Api.Tests.Operations;
@@ -17,7 +18,7 @@ public sealed class when_a_projection_faults(FaultFixture api) : IClassFixture<F
     {
         await api.SeedOnce(() => SeedPopulationAsync(api));
         var timelineBefore = await ReadAsync(api, "/events?type=user&user_id=ops-1&per_page=100");
-        var (eventId, stream) = await BreakOneEventAsync();
+        var (eventId, stream, _) = await BreakOneEventAsync();
 
         var failed = await WaitForAsync(api, await StartRebuildAsync(api, "Timeline"));
 
@@ -42,12 +43,12 @@ public sealed class when_a_projection_faults(FaultFixture api) : IClassFixture<F
     public async Task is_running_again_once_a_rebuild_succeeds()
     {
         await api.SeedOnce(() => SeedPopulationAsync(api));
-        await BreakOneEventAsync();
+        var (eventId, _, original) = await BreakOneEventAsync();
         ((string)(await WaitForAsync(api, await StartRebuildAsync(api, "Timeline")))["state"]!).ShouldBe("failed");
         ((string)(await StatusOf("Timeline"))["state"]!).ShouldBe("faulted");
 
         // The operator repairs the event (here: restores its body), then rebuilds.
-        await ExecuteAsync(api, "update eventstore.mt_events set data = b.original from broken_events b where mt_events.id = b.id");
+        await api.ReplaceBodyAsync(eventId, original);
         await RebuildAsync(api, "Timeline");
 
         var status = await StatusOf("Timeline");
@@ -56,17 +57,20 @@ public sealed class when_a_projection_faults(FaultFixture api) : IClassFixture<F
         (await api.Host.Send(HttpMethod.Get, "/health/ready", token: null)).Body.ShouldBe("Healthy");
     }
 
-    /// <summary>Replaces the body of one of ops-1's tracked events by something that is not an EventTracked (kept aside to restore it).</summary>
-    private async Task<(Guid EventId, string Stream)> BreakOneEventAsync()
+    /// <summary>
+    /// Replaces the body of ops-1's first tracked event by something that is not an EventTracked; the body it had is
+    /// kept (once per fixture, whichever test breaks it first) for the operator's repair.
+    /// </summary>
+    private async Task<(Guid EventId, string Stream, string Original)> BreakOneEventAsync()
     {
-        var eventId = await ScalarAsync<Guid>(api,
-            "select e.id from eventstore.mt_events e join eventstore.mt_doc_usertimeline t on t.tenant_id = e.tenant_id and t.id = e.stream_id " +
-            "where e.tenant_id = 'acme' and t.data ->> 'UserId' = 'ops-1' and e.type = 'event_tracked' order by e.seq_id limit 1");
-        var stream = await ScalarAsync<string>(api, "select stream_id from eventstore.mt_events where id = $1", eventId);
-        await ExecuteAsync(api, "create table if not exists broken_events (id uuid primary key, original jsonb)");
-        await ExecuteAsync(api, "insert into broken_events select id, data from eventstore.mt_events where id = $1 on conflict do nothing", eventId);
-        await ExecuteAsync(api, "update eventstore.mt_events set data = '{\"CreatedAt\": \"not a number\"}' where id = $1", eventId);
-        return (eventId, stream);
+        const string broken = """{"CreatedAt": "not a number"}""";
+        var (eventId, stream, original) = await api.Once("ops-1's first event, and its body", async () =>
+        {
+            var tracked = (await api.EventsIn("acme")).First(e => e.Data is EventTracked { UserId: "ops-1" });
+            return (tracked.Id, tracked.StreamKey!, await api.ReplaceBodyAsync(tracked.Id, broken));
+        });
+        await api.ReplaceBodyAsync(eventId, broken);
+        return (eventId, stream, original);
     }
 
     private async Task<System.Text.Json.Nodes.JsonNode> StatusOf(string projection) =>

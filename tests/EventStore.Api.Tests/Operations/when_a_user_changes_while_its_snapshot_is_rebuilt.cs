@@ -1,9 +1,5 @@
 using EventStore.Api.Tests.Infrastructure;
-using EventStore.Api.Tests.Reliability;
 using EventStore.Domain.Timelines;
-using JasperFx.Events;
-using Marten;
-using Npgsql;
 using static EventStore.Api.Tests.Operations.OperationsScenarios;
 
 namespace EventStore.Api.Tests.Operations;
@@ -24,21 +20,11 @@ public sealed class when_a_user_changes_while_its_snapshot_is_rebuilt(ApiFixture
         var timeline = (await api.TimelinesIn("acme")).Single(t => t.UserId == "moving-1");
 
         // An append of an identity event that holds the stream's row until the rebuild waits for it.
-        await using var writer = new NpgsqlConnection(api.ConnectionString);
-        await writer.OpenAsync(cancellation);
-        await using var append = await writer.BeginTransactionAsync(cancellation);
-        var version = await ScalarOnAsync<long>(writer, "select version from eventstore.mt_streams where tenant_id = 'acme' and id = $1 for update", timeline.Id);
-        var attached = new EmailAttached("acme", timeline.Id, "moved@example.org", null);
-        await ScalarOnAsync<object>(writer,
-            "insert into eventstore.mt_events (seq_id, id, stream_id, version, data, type, tenant_id, timestamp, mt_dotnet_type, is_archived) " +
-            "values (nextval('eventstore.mt_events_sequence'), $1, $2, $3, $4::jsonb, $5, 'acme', now(), $6, false)",
-            Guid.NewGuid(), timeline.Id, version + 1, api.Store.Options.Serializer().ToJson(attached), typeof(EmailAttached).GetEventTypeName(),
-            $"{typeof(EmailAttached).FullName}, {typeof(EmailAttached).Assembly.GetName().Name}");
-        await ScalarOnAsync<object>(writer, "update eventstore.mt_streams set version = $2 where tenant_id = 'acme' and id = $1", timeline.Id, version + 1);
+        await using var writer = await Database.OpenAsync(api.ConnectionString);
+        await using var append = await api.BeginAppendAsync(writer, "acme", timeline.Id, new EmailAttached("acme", timeline.Id, "moved@example.org", null));
 
         var job = await StartRebuildAsync(api, "UserTimeline");
-        await ReliabilityScenarios.Eventually(async () => await ScalarAsync<long>(api,
-            "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query ilike '%for update%' and pid <> pg_backend_pid()") > 0,
+        await Waits.Until(async () => await Database.WaitingOnLocksAsync(api.ConnectionString, "for update") > 0,
             TimeSpan.FromSeconds(30), "the rebuild to wait for the stream's row, after its scan");
         await append.CommitAsync(cancellation);
         var finished = await WaitForAsync(api, job);

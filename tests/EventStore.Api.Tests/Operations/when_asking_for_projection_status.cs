@@ -1,6 +1,5 @@
 using System.Net;
 using EventStore.Api.Tests.Infrastructure;
-using Npgsql;
 using static EventStore.Api.Tests.Operations.OperationsScenarios;
 
 namespace EventStore.Api.Tests.Operations;
@@ -19,7 +18,7 @@ public sealed class when_asking_for_projection_status(ApiFixture api) : IClassFi
     public async Task lists_every_projection_inline_running_at_the_high_water_mark()
     {
         await api.SeedOnce(() => SeedPopulationAsync(api));
-        var highWaterMark = await ScalarAsync<long>(api, "select max(seq_id) from eventstore.mt_events");
+        var highWaterMark = await api.HighWaterMark();
 
         var response = await api.Host.Get("/admin/projections", ApiFixture.AdminToken);
 
@@ -55,13 +54,8 @@ public sealed class when_asking_for_projection_status(ApiFixture api) : IClassFi
     [Fact]
     public async Task shows_a_projection_rebuilding_and_refuses_a_second_rebuild_with_409_while_it_runs()
     {
-        // A rebuild of EventStats elsewhere (another node, the command line) holds its lock: here, this connection.
-        await using var elsewhere = new NpgsqlConnection(api.ConnectionString);
-        await elsewhere.OpenAsync(TestContext.Current.CancellationToken);
-        await using (var take = new NpgsqlCommand("select pg_advisory_lock(1163285332, 3)", elsewhere))
-        {
-            await take.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-        }
+        // A rebuild of EventStats elsewhere (another node, the command line) holds its lock: here, the test.
+        await using var elsewhere = await RebuildLocks.HoldAsync(api, "EventStats");
 
         var second = await api.Host.Send(HttpMethod.Post, "/admin/projections/EventStats/rebuild", token: ApiFixture.AdminToken);
         var all = await api.Host.Send(HttpMethod.Post, "/admin/projections/all/rebuild", token: ApiFixture.AdminToken);

@@ -33,9 +33,9 @@ public sealed class when_rebuilding_a_projection(ApiFixture api) : IClassFixture
     {
         await Seeded();
         var before = await ReadAllAsync(api);
-        await ExecuteAsync(api, "delete from eventstore.timeline_entries where tenant_id = 'acme' and name = 'signed-up'");
-        await ExecuteAsync(api, "update eventstore.event_stats set count = count + 100 where tenant_id = 'acme'");
-        await ExecuteAsync(api, "update eventstore.mt_doc_usertimeline set data = jsonb_set(data, '{Email}', '\"wrong@example.org\"') where tenant_id = 'acme' and data ->> 'UserId' = 'ops-1'");
+        await api.DeleteTimelineEntries("acme", "signed-up");
+        await api.InflateEventStats(100, "acme");
+        await api.CorruptSnapshotEmail("acme", "ops-1", "wrong@example.org");
         (await ReadAllAsync(api)).ShouldNotBe(before, "the damage must show before the rebuild, or this test proves nothing");
 
         await RebuildAsync(api, "all");
@@ -60,7 +60,7 @@ public sealed class when_rebuilding_a_projection(ApiFixture api) : IClassFixture
     {
         await Seeded();
         var globexBefore = await ReadAsync(api, "/segments/placed-order/users", ApiFixture.GlobexToken);
-        await ExecuteAsync(api, "update eventstore.event_stats set count = count + 100");
+        await api.InflateEventStats(100);
 
         await RebuildAsync(api, "EventStats", workspace: "acme");
 
@@ -98,7 +98,7 @@ public sealed class when_rebuilding_a_projection(ApiFixture api) : IClassFixture
         var job = await RebuildAsync(api, "EventNameCatalog");
 
         // To the microsecond: the API's job resource rounds to seconds, which hides a finish stamped before the start.
-        (await ScalarAsync<bool>(api, "select finished_at >= started_at from eventstore.projection_rebuilds where id = $1", Guid.Parse((string)job["id"]!)))
+        (await api.ScalarAsync<bool>("select finished_at >= started_at from eventstore.projection_rebuilds where id = $1", Guid.Parse((string)job["id"]!)))
             .ShouldBeTrue("the finish time must be when the job finished, not when its lock was taken");
     }
 

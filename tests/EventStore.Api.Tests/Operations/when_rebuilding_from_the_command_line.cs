@@ -14,8 +14,8 @@ public sealed class when_rebuilding_from_the_command_line(ApiFixture api) : ICla
     {
         await api.SeedOnce(() => SeedPopulationAsync(api));
         var before = await ReadAllAsync(api);
-        await ExecuteAsync(api, "delete from eventstore.timeline_entries where name = 'signed-up'");
-        await ExecuteAsync(api, "delete from eventstore.event_stats");
+        await api.DeleteTimelineEntries(name: "signed-up");
+        await api.DeleteEventStats();
 
         var (exitCode, output, errors) = await CommandLine.RunAsync(api, "projections", "rebuild");
 
@@ -31,14 +31,14 @@ public sealed class when_rebuilding_from_the_command_line(ApiFixture api) : ICla
     {
         await api.SeedOnce(() => SeedPopulationAsync(api));
         var acme = await ReadAsync(api, "/events?type=user&user_id=ops-1&per_page=100");
-        await ExecuteAsync(api, "delete from eventstore.timeline_entries");
+        await api.DeleteTimelineEntries();
 
         var (exitCode, output, errors) = await CommandLine.RunAsync(api, "projections", "-p", "Timeline", "rebuild", "--workspace", "acme");
 
         exitCode.ShouldBe(0, $"{output}\n{errors}");
         output.ShouldNotContain("EventStats", customMessage: "only the projection named with -p");
         (await ReadAsync(api, "/events?type=user&user_id=ops-1&per_page=100")).ShouldBe(acme);
-        (await ScalarAsync<long>(api, "select count(*) from eventstore.timeline_entries where tenant_id <> 'acme'")).ShouldBe(0, "only acme was rebuilt");
+        (await api.WorkspacesWithTimelineEntries()).ShouldBe(["acme"], "only acme was rebuilt");
     }
 
     [Fact]

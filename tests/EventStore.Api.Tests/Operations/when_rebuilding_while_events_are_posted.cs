@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Text.Json.Nodes;
 using EventStore.Api.Tests.Infrastructure;
 using static EventStore.Api.Tests.Operations.OperationsScenarios;
 
@@ -14,7 +15,7 @@ public sealed class when_rebuilding_while_events_are_posted(ApiFixture api) : IC
     private const int Clients = 8;
     private const int Users = 40;
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Scenario)]
     public async Task loses_no_accepted_event_and_counts_none_twice()
     {
         var cancellation = TestContext.Current.CancellationToken;
@@ -46,28 +47,33 @@ public sealed class when_rebuilding_while_events_are_posted(ApiFixture api) : IC
             }
         }, cancellation)).ToList();
 
-        var job = await StartRebuildAsync(api, "all");
-        var before = accepted.Count;
-        var finished = await WaitForAsync(api, job, TimeSpan.FromMinutes(2));
-        var duringRebuild = accepted.Count - before;
-        // A few more after the switch, so that events land on the rebuilt tables too.
-        var after = accepted.Count;
-        while (accepted.Count < after + 50)
+        JsonNode finished;
+        int duringRebuild;
+        try
         {
-            await Task.Delay(10, cancellation);
+            var job = await StartRebuildAsync(api, "all");
+            var before = accepted.Count;
+            finished = await WaitForAsync(api, job, TimeSpan.FromMinutes(2));
+            duringRebuild = accepted.Count - before;
+            // A few more after the switch, so that events land on the rebuilt tables too.
+            var after = accepted.Count;
+            await Waits.Until(() => accepted.Count >= after + 50, TimeSpan.FromSeconds(30), "50 more events accepted after the rebuild");
         }
-
-        await stop.CancelAsync();
-        await Task.WhenAll(clients);
+        finally
+        {
+            // Whatever failed above, the clients stop and their own failures are reported.
+            await stop.CancelAsync();
+            await Task.WhenAll(clients);
+        }
 
         ((string)finished["state"]!).ShouldBe("succeeded", finished.ToJsonString());
         duringRebuild.ShouldBeGreaterThan(0, "events must have been accepted while the rebuild ran, or this test proves nothing");
         var expected = accepted.ToList();
-        (await ScalarAsync<long>(api, "select count(*) from eventstore.timeline_entries where tenant_id = 'acme'"))
+        (await api.TimelineEntriesIn("acme"))
             .ShouldBe(expected.Count, "every accepted event has exactly one timeline entry");
-        (await ScalarAsync<long>(api, "select coalesce(sum(count), 0)::bigint from eventstore.event_stats where tenant_id = 'acme'"))
+        (await api.EventsCountedIn("acme"))
             .ShouldBe(expected.Count, "the summaries count every accepted event once");
-        (await ScalarAsync<long>(api, "select count(*) from eventstore.mt_doc_usertimeline where tenant_id = 'acme'")).ShouldBe(Users);
+        (await api.TimelinesIn("acme")).Count.ShouldBe(Users);
         foreach (var user in expected.GroupBy(e => e.User).Take(5))
         {
             var summary = (await api.Host.Get($"/events?type=user&user_id={user.Key}&summary=true")).Json["events"]!.AsArray();

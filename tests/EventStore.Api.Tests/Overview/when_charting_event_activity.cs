@@ -122,16 +122,16 @@ public sealed class when_charting_event_activity(ApiFixture api) : IClassFixture
     public async Task a_recount_from_the_timelines_gives_the_counts_the_projection_keeps()
     {
         await SeedAsync();
-        await using var connection = await api.Database().OpenConnectionAsync(TestContext.Current.CancellationToken);
+        await using var connection = await api.DataSource().OpenConnectionAsync(TestContext.Current.CancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
-        await OperationsScenarios.ScalarOnAsync<int>(connection, "create temp table recounted (like eventstore.event_activity including all) on commit drop; select 1");
+        await Database.ScalarOnAsync<int>(connection, "create temp table recounted (like eventstore.event_activity including all) on commit drop; select 1");
         const string Sums = "select coalesce(string_agg(tenant_id || ' ' || hour || ' ' || name || ' ' || n, ', ' order by tenant_id, hour, name), '') " +
             "from (select tenant_id, hour, name, sum(count) as n from {0} group by 1, 2, 3 having sum(count) <> 0) s";
 
         await EventActivityProjection.RecountFromTimelinesAsync(connection, transaction, "recounted", null, TestContext.Current.CancellationToken);
 
-        var recounted = await OperationsScenarios.ScalarOnAsync<string>(connection, string.Format(System.Globalization.CultureInfo.InvariantCulture, Sums, "recounted"));
-        var kept = await OperationsScenarios.ScalarOnAsync<string>(connection, string.Format(System.Globalization.CultureInfo.InvariantCulture, Sums, "eventstore.event_activity"));
+        var recounted = await Database.ScalarOnAsync<string>(connection, string.Format(System.Globalization.CultureInfo.InvariantCulture, Sums, "recounted"));
+        var kept = await Database.ScalarOnAsync<string>(connection, string.Format(System.Globalization.CultureInfo.InvariantCulture, Sums, "eventstore.event_activity"));
         recounted.ShouldNotBeEmpty();
         recounted.ShouldBe(kept, "what a rebuild recounts after an erasure is what the inline projection kept");
     }

@@ -1,6 +1,5 @@
 using EventStore.Api.Tests.Infrastructure;
 using Marten;
-using static EventStore.Api.Tests.Operations.OperationsScenarios;
 
 namespace EventStore.Api.Tests.Persistence;
 
@@ -13,13 +12,13 @@ public sealed class when_a_database_of_an_earlier_version_is_migrated(ApiFixture
     [Fact]
     public async Task drops_the_event_stats_indexes_by_first_and_last()
     {
-        await ExecuteAsync(api,
+        await api.ExecuteAsync(
             "create index ix_event_stats_by_first on eventstore.event_stats (tenant_id, name, first_at); " +
             "create index ix_event_stats_by_last on eventstore.event_stats (tenant_id, name, last_at)");
 
         await api.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
 
-        (await ScalarAsync<string[]>(api,
+        (await api.ScalarAsync<string[]>(
             "select array_agg(indexname::text order by indexname) from pg_indexes where schemaname = 'eventstore' and tablename = 'event_stats'"))
             .ShouldBe(
                 ["ix_event_stats_by_count", "ix_event_stats_by_name", "pkey_event_stats_tenant_id_timeline_id_name"],

@@ -19,6 +19,7 @@ public sealed class when_classifying_write_conflicts
     [InlineData(PostgresErrorCodes.UniqueViolation, "some_other_key", "unique_key")]
     [InlineData(PostgresErrorCodes.DeadlockDetected, null, "deadlock")]
     [InlineData(PostgresErrorCodes.SerializationFailure, null, "serialization")]
+    [InlineData("MT003", null, "stream_version")]
     public void names_a_postgresql_conflict_by_what_was_raced_on(string sqlState, string? constraint, string kind) =>
         WriteConflicts.KindOf(Postgres(sqlState, constraint)).ShouldBe(kind);
 

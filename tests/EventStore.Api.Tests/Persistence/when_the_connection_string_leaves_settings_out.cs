@@ -4,7 +4,8 @@ namespace EventStore.Api.Tests.Persistence;
 
 /// <summary>
 /// What the service adds to <c>ConnectionStrings:Postgres</c> when the operator did not say: short timeouts (an
-/// unreachable database answers 503 quickly) and prepared statements. What the operator did say is kept.
+/// unreachable database answers 503 quickly) and prepared statements, with the values the README documents. What the
+/// operator did say is kept.
 /// </summary>
 public sealed class when_the_connection_string_leaves_settings_out
 {
@@ -13,7 +14,7 @@ public sealed class when_the_connection_string_leaves_settings_out
     [Fact]
     public void prepares_the_statements_it_repeats() =>
         new NpgsqlConnectionStringBuilder(ConnectionDefaults.Apply(Given)).MaxAutoPrepare
-            .ShouldBe(ConnectionDefaults.AutoPreparedStatements, "planning the same statements on every commit cost a fifth of PostgreSQL's time");
+            .ShouldBe(100, "the README documents Max Auto Prepare=100: planning the same statements on every commit cost a fifth of PostgreSQL's time");
 
     [Theory]
     [InlineData("Max Auto Prepare=0")]
@@ -28,8 +29,8 @@ public sealed class when_the_connection_string_leaves_settings_out
     {
         var applied = new NpgsqlConnectionStringBuilder(ConnectionDefaults.Apply(Given));
 
-        applied.Timeout.ShouldBe(ConnectionDefaults.ConnectTimeoutSeconds);
-        applied.CommandTimeout.ShouldBe(ConnectionDefaults.CommandTimeoutSeconds);
+        applied.Timeout.ShouldBe(5, "the README documents Timeout=5");
+        applied.CommandTimeout.ShouldBe(15, "the README documents Command Timeout=15");
     }
 
     [Fact]

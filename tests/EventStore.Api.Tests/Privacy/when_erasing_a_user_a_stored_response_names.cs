@@ -38,7 +38,7 @@ public sealed class when_erasing_a_user_a_stored_response_names(ApiFixture api) 
 
         (await api.Erase(new { email = "STORED-2@example.org" })).Ok();
 
-        await using var command = api.Database().CreateCommand(
+        await using var command = api.DataSource().CreateCommand(
             "select count(*) from eventstore.idempotency_keys where tenant_id = 'acme' and (position($1 in body) > 0 or position($2 in body) > 0 or position($3 in body) > 0)");
         command.Parameters.AddWithValue("stored-2@example.org"u8.ToArray());
         command.Parameters.AddWithValue("\"stored-2\""u8.ToArray());

@@ -21,7 +21,7 @@ public sealed class when_idempotency_keys_expire(PurgedEverySecond api) : IClass
 {
     private async Task InsertKeyAsync(string key, TimeSpan age)
     {
-        await using var command = api.Database().CreateCommand(
+        await using var command = api.DataSource().CreateCommand(
             "insert into eventstore.idempotency_keys (tenant_id, idempotency_key, request_hash, claim_id, claimed_at, status, body) " +
             "values ('acme', $1, '\\x00', gen_random_uuid(), now() - $2, 200, convert_to('{\"email\":\"old@example.org\"}', 'UTF8'))");
         command.Parameters.AddWithValue(key);
@@ -31,7 +31,7 @@ public sealed class when_idempotency_keys_expire(PurgedEverySecond api) : IClass
 
     private async Task<bool> ExistsAsync(string key)
     {
-        await using var command = api.Database().CreateCommand("select exists (select 1 from eventstore.idempotency_keys where tenant_id = 'acme' and idempotency_key = $1)");
+        await using var command = api.DataSource().CreateCommand("select exists (select 1 from eventstore.idempotency_keys where tenant_id = 'acme' and idempotency_key = $1)");
         command.Parameters.AddWithValue(key);
         return (bool)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
     }
@@ -41,7 +41,7 @@ public sealed class when_idempotency_keys_expire(PurgedEverySecond api) : IClass
     {
         await InsertKeyAsync("expired-1", TimeSpan.FromHours(25));
 
-        await ReliabilityScenarios.Eventually(async () => !await ExistsAsync("expired-1"), TimeSpan.FromSeconds(30), "the expired key to be purged");
+        await Waits.Until(async () => !await ExistsAsync("expired-1"), TimeSpan.FromSeconds(30), "the expired key to be purged");
     }
 
     [Fact]
@@ -50,7 +50,7 @@ public sealed class when_idempotency_keys_expire(PurgedEverySecond api) : IClass
         await InsertKeyAsync("fresh-1", TimeSpan.FromHours(23));
         await InsertKeyAsync("expired-2", TimeSpan.FromHours(25));
 
-        await ReliabilityScenarios.Eventually(async () => !await ExistsAsync("expired-2"), TimeSpan.FromSeconds(30), "the expired key to be purged");
+        await Waits.Until(async () => !await ExistsAsync("expired-2"), TimeSpan.FromSeconds(30), "the expired key to be purged");
 
         (await ExistsAsync("fresh-1")).ShouldBeTrue("a key younger than Idempotency:Retention (24 h) is kept");
     }

@@ -19,6 +19,7 @@ public sealed class ApiProcess : IAsyncDisposable
     private readonly StringBuilder output = new();
     private readonly List<string> errorLines = [];
     private readonly List<string> standardOutput = [];
+    private readonly List<string> lines = [];
 
     private ApiProcess(Process process, Uri address)
     {
@@ -27,6 +28,10 @@ public sealed class ApiProcess : IAsyncDisposable
     }
 
     public Uri Address { get; }
+
+    public bool HasExited => process.HasExited;
+
+    public int ExitCode => process.ExitCode;
 
     /// <summary>Every line the process logged at Error or Critical (JSON console lines), or wrote as an unhandled exception.</summary>
     public IReadOnlyList<string> ErrorLines
@@ -48,6 +53,18 @@ public sealed class ApiProcess : IAsyncDisposable
             lock (output)
             {
                 return [.. standardOutput];
+            }
+        }
+    }
+
+    /// <summary>Every line the process wrote (console logs: JSON lines in Production), in order.</summary>
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (output)
+            {
+                return [.. lines];
             }
         }
     }
@@ -132,7 +149,7 @@ public sealed class ApiProcess : IAsyncDisposable
     {
         using var client = Client();
         client.Timeout = TimeSpan.FromSeconds(5);
-        await ReliabilityScenarios.Eventually(
+        await Waits.Until(
             async () =>
             {
                 process.HasExited.ShouldBeFalse($"the API process exited with {(process.HasExited ? process.ExitCode : 0)}:{Environment.NewLine}{OutputTail}");
@@ -173,6 +190,24 @@ public sealed class ApiProcess : IAsyncDisposable
         await process.WaitForExitAsync(TestContext.Current.CancellationToken);
     }
 
+    /// <summary>SIGTERM, as an orchestrator stopping the node does: the service shuts down gracefully.</summary>
+    public void Terminate() => kill(process.Id, 15).ShouldBe(0, "kill(SIGTERM) failed");
+
+    /// <summary>Whether the service still accepts connections on its port.</summary>
+    public async Task<bool> AcceptsConnectionsAsync()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(Address.Host, Address.Port, TestContext.Current.CancellationToken);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!process.HasExited)
@@ -203,6 +238,7 @@ public sealed class ApiProcess : IAsyncDisposable
                 this.standardOutput.Add(line);
             }
 
+            lines.Add(line);
             output.AppendLine(line);
             if (output.Length > 64_000)
             {
@@ -228,6 +264,9 @@ public sealed class ApiProcess : IAsyncDisposable
 
         return line.StartsWith("Unhandled exception", StringComparison.Ordinal);
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
 
     public static int FreePort()
     {

@@ -56,17 +56,6 @@ public static class ReliabilityScenarios
         }
     }
 
-    /// <summary>Polls <paramref name="condition"/> until it holds; fails with <paramref name="what"/> when the deadline passes.</summary>
-    public static async Task Eventually(Func<Task<bool>> condition, TimeSpan deadline, string what)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            stopwatch.Elapsed.ShouldBeLessThan(deadline, $"waited {deadline.TotalSeconds:0}s for: {what}");
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-    }
-
     /// <summary>
     /// Every acknowledged event is stored exactly once, and nothing is stored twice or stored that was never sent.
     /// Returns the problems found, one line each, so a failure names the events concerned.

@@ -14,7 +14,7 @@ public sealed class ServiceDatabase : IAsyncDisposable
     private ServiceDatabase(string connectionString)
     {
         ConnectionString = connectionString;
-        DataSource = NpgsqlDataSource.Create(connectionString);
+        DataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = ApplicationName }.ConnectionString);
         Store = DocumentStore.For(options =>
         {
             EventStoreSchema.Configure(options, DataSource);
@@ -22,6 +22,10 @@ public sealed class ServiceDatabase : IAsyncDisposable
         });
     }
 
+    /// <summary>The <c>application_name</c> of the test's own connections, to tell them from the services' in <c>pg_stat_activity</c>.</summary>
+    public const string ApplicationName = "eventstore-tests";
+
+    /// <summary>The database for the services under test (the test's own reads use <see cref="DataSource"/>).</summary>
     public string ConnectionString { get; }
 
     public NpgsqlDataSource DataSource { get; }

@@ -20,15 +20,15 @@ public sealed class ConcurrentRetriesService(PostgresServer postgres) : ApiFixtu
     protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string> { ["RateLimits:RequestsPerWindow"] = "0" };
 
     /// <summary>The one load of this fixture, started by whichever test asks first.</summary>
-    public Task<LoadRun> Load()
+    public Task<LoadRun> Load(CancellationToken cancellation)
     {
         lock (gate)
         {
-            return load ??= RunAsync();
+            return load ??= RunAsync(cancellation);
         }
     }
 
-    private async Task<LoadRun> RunAsync()
+    private async Task<LoadRun> RunAsync(CancellationToken cancellation)
     {
         var random = new Random(20261126);
         var start = Scenarios.Now - (30 * 86_400);
@@ -64,7 +64,7 @@ public sealed class ConcurrentRetriesService(PostgresServer postgres) : ApiFixtu
             var mine = new List<Sent>();
             for (var position = client; position < sends.Count; position += Clients)
             {
-                mine.Add(await http.PostAsync(sends[position], cancellation: TestContext.Current.CancellationToken));
+                mine.Add(await http.PostAsync(sends[position], cancellation: cancellation));
             }
 
             return mine;
@@ -77,19 +77,19 @@ public sealed class ConcurrentRetriesService(PostgresServer postgres) : ApiFixtu
 
 public sealed class when_many_clients_retry_events_concurrently(ConcurrentRetriesService api) : IClassFixture<ConcurrentRetriesService>
 {
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Scenario)]
     public async Task answers_every_copy_202()
     {
-        var load = await api.Load();
+        var load = await api.Load(TestContext.Current.CancellationToken);
 
         var others = load.Responses.Where(r => !r.Acknowledged).ToList();
         others.ShouldBeEmpty($"every copy of a valid event must get 202 (conflicts are retried inside the service); {others.Count} of {load.Responses.Count} did not, e.g.:{Environment.NewLine}{string.Join(Environment.NewLine, others.Take(10))}");
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Scenario)]
     public async Task stores_every_distinct_event_exactly_once()
     {
-        var load = await api.Load();
+        var load = await api.Load(TestContext.Current.CancellationToken);
 
         var stored = (await api.TrackedIn("acme")).Select(TrackedKey.Of).ToList();
 
@@ -100,10 +100,10 @@ public sealed class when_many_clients_retry_events_concurrently(ConcurrentRetrie
         stored.Count.ShouldBe(load.Distinct.Count, "one stored event per distinct event");
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Scenario)]
     public async Task summarises_each_user_exactly_as_the_stored_events_do()
     {
-        await api.Load();
+        await api.Load(TestContext.Current.CancellationToken);
         var stored = (await api.TrackedIn("acme")).Select(TrackedKey.Of).ToList();
 
         var problems = new List<string>();
@@ -124,10 +124,10 @@ public sealed class when_many_clients_retry_events_concurrently(ConcurrentRetrie
         problems.ShouldBeEmpty(ReliabilityScenarios.Describe(problems));
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Scenario)]
     public async Task lists_segment_members_exactly_as_the_stored_events_do()
     {
-        await api.Load();
+        await api.Load(TestContext.Current.CancellationToken);
         var stored = (await api.TrackedIn("acme")).Select(TrackedKey.Of).ToList();
 
         var problems = new List<string>();

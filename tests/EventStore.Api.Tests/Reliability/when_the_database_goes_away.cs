@@ -4,7 +4,6 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Alba;
 using EventStore.Api.Tests.Infrastructure;
-using EventStore.Domain.Timelines;
 using EventStore.LocalPostgres;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
@@ -65,13 +64,13 @@ public sealed class PrivateClusterService : IAsyncLifetime
     }
 
     /// <summary>The run of one kind of outage; runs never overlap (the tests of a class run one after another).</summary>
-    public Task<OutageRun> Play(Outage outage)
+    public Task<OutageRun> Play(Outage outage, CancellationToken cancellation)
     {
         lock (gate)
         {
             if (!runs.TryGetValue(outage, out var run))
             {
-                run = PlayAsync(outage);
+                run = PlayAsync(outage, cancellation);
                 runs[outage] = run;
             }
 
@@ -79,16 +78,11 @@ public sealed class PrivateClusterService : IAsyncLifetime
         }
     }
 
-    public async Task<IReadOnlyList<TrackedKey>> StoredFor(string userPrefix)
-    {
-        await using var session = Host.Services.GetRequiredService<IDocumentStore>().QuerySession("acme");
-        var events = await session.Events.QueryAllRawEvents().ToListAsync();
-        return [.. events.Select(e => e.Data).OfType<EventTracked>().Select(TrackedKey.Of).Where(k => k.UserId.StartsWith(userPrefix, StringComparison.Ordinal))];
-    }
+    public async Task<IReadOnlyList<TrackedKey>> StoredFor(string userPrefix) =>
+        [.. (await Host.Services.GetRequiredService<IDocumentStore>().TrackedIn("acme")).Select(TrackedKey.Of).Where(k => k.UserId.StartsWith(userPrefix, StringComparison.Ordinal))];
 
-    private async Task<OutageRun> PlayAsync(Outage outage)
+    private async Task<OutageRun> PlayAsync(Outage outage, CancellationToken cancellation)
     {
-        var cancellation = TestContext.Current.CancellationToken;
         var responses = new ConcurrentQueue<Sent>();
         var ready = new ConcurrentQueue<(long At, HttpStatusCode Status)>();
         using var stopSending = new CancellationTokenSource();
@@ -119,33 +113,41 @@ public sealed class PrivateClusterService : IAsyncLifetime
 
         int AcknowledgedSince(long at) => responses.Count(r => r.Acknowledged && r.StartedAt >= at);
 
-        await ReliabilityScenarios.Eventually(() => Task.FromResult(AcknowledgedSince(0) >= 30), Deadline, "30 events accepted before the outage");
-
-        if (outage == Outage.Stop)
+        long down, restarting, up;
+        try
         {
-            await Cluster.StopAsync(cancellation);
+            await Waits.Until(() => AcknowledgedSince(0) >= 30, Deadline, "30 events accepted before the outage");
+
+            if (outage == Outage.Stop)
+            {
+                await Cluster.StopAsync(cancellation);
+            }
+            else
+            {
+                await Cluster.KillAsync(cancellation);
+            }
+
+            down = ReliabilityScenarios.Timestamp();
+            var downClock = Stopwatch.StartNew();
+            await Waits.Until(async () => await Ready(ready) == HttpStatusCode.ServiceUnavailable, Deadline, "/health/ready to answer 503 while the database is down");
+            // Keep posting for a few seconds of outage, and until the senders have seen a good number of refusals.
+            await Waits.Until(
+                () => downClock.Elapsed > TimeSpan.FromSeconds(3) && responses.Count(r => r.StartedAt >= down && !r.Acknowledged) >= 20,
+                Deadline, "senders to be refused 20 times during 3 s of outage");
+
+            restarting = ReliabilityScenarios.Timestamp();
+            await Cluster.RestartAsync(cancellation);
+            up = ReliabilityScenarios.Timestamp();
+            await Waits.Until(async () => await Ready(ready) == HttpStatusCode.OK, Deadline, "/health/ready to answer 200 after the restart");
+            await Waits.Until(() => AcknowledgedSince(up) >= 30, Deadline, "30 events accepted after the restart, without restarting the service");
         }
-        else
+        finally
         {
-            await Cluster.KillAsync(cancellation);
+            // Whatever failed above, the senders stop: they would otherwise post until the test run ends.
+            await stopSending.CancelAsync();
+            await Task.WhenAll(senders);
         }
 
-        var down = ReliabilityScenarios.Timestamp();
-        var downClock = Stopwatch.StartNew();
-        await ReliabilityScenarios.Eventually(async () => await Ready(ready) == HttpStatusCode.ServiceUnavailable, Deadline, "/health/ready to answer 503 while the database is down");
-        // Keep posting for a few seconds of outage, and until the senders have seen a good number of refusals.
-        await ReliabilityScenarios.Eventually(
-            () => Task.FromResult(downClock.Elapsed > TimeSpan.FromSeconds(3) && responses.Count(r => r.StartedAt >= down && !r.Acknowledged) >= 20),
-            Deadline, "senders to be refused 20 times during 3 s of outage");
-
-        var restarting = ReliabilityScenarios.Timestamp();
-        await Cluster.RestartAsync(cancellation);
-        var up = ReliabilityScenarios.Timestamp();
-        await ReliabilityScenarios.Eventually(async () => await Ready(ready) == HttpStatusCode.OK, Deadline, "/health/ready to answer 200 after the restart");
-        await ReliabilityScenarios.Eventually(() => Task.FromResult(AcknowledgedSince(up) >= 30), Deadline, "30 events accepted after the restart, without restarting the service");
-
-        await stopSending.CancelAsync();
-        await Task.WhenAll(senders);
         return new OutageRun(prefix, [.. responses], [.. ready], down, restarting, up);
     }
 
@@ -180,35 +182,35 @@ public sealed record OutageRun(string UserPrefix, IReadOnlyList<Sent> Responses,
 
 public sealed class when_the_database_goes_away(PrivateClusterService service) : IClassFixture<PrivateClusterService>
 {
-    [Theory]
+    [Theory(Timeout = TestTimeouts.Scenario)]
     [InlineData(Outage.Stop)]
     [InlineData(Outage.Kill)]
     public async Task answers_503_with_retry_after_and_an_error_list_while_it_is_down(Outage outage)
     {
-        var run = await service.Play(outage);
+        var run = await service.Play(outage, TestContext.Current.CancellationToken);
 
         run.DuringOutage.ShouldNotBeEmpty("the senders posted during the outage");
         var wrong = run.DuringOutage.Where(r => !IsServiceUnavailable(r)).ToList();
         wrong.ShouldBeEmpty($"every request while the database is down must get 503 service_unavailable with Retry-After; {wrong.Count} of {run.DuringOutage.Count} did not, e.g.:{Environment.NewLine}{string.Join(Environment.NewLine, wrong.Take(10))}");
     }
 
-    [Theory]
+    [Theory(Timeout = TestTimeouts.Scenario)]
     [InlineData(Outage.Stop)]
     [InlineData(Outage.Kill)]
     public async Task answers_every_request_202_or_503_within_a_bounded_time(Outage outage)
     {
-        var run = await service.Play(outage);
+        var run = await service.Play(outage, TestContext.Current.CancellationToken);
 
         var wrong = run.Responses.Where(r => !(r.Acknowledged || IsServiceUnavailable(r)) || r.Elapsed > PrivateClusterService.AnswerBound).ToList();
         wrong.ShouldBeEmpty($"before, during and after the outage a request gets 202 or 503, within {PrivateClusterService.AnswerBound.TotalSeconds:0}s; {wrong.Count} of {run.Responses.Count} did not, e.g.:{Environment.NewLine}{string.Join(Environment.NewLine, wrong.Take(10))}");
     }
 
-    [Theory]
+    [Theory(Timeout = TestTimeouts.Scenario)]
     [InlineData(Outage.Stop)]
     [InlineData(Outage.Kill)]
     public async Task reports_unready_while_it_is_down_and_ready_once_it_is_back(Outage outage)
     {
-        var run = await service.Play(outage);
+        var run = await service.Play(outage, TestContext.Current.CancellationToken);
 
         var probes = string.Join(", ", run.Readiness.Select(p => $"{(p.At >= run.Up ? "after" : "during")}:{(int)p.Status}"));
         run.Readiness.Where(p => p.At < run.Restarting).ShouldAllBe(p => p.Status == HttpStatusCode.ServiceUnavailable, $"probes: {probes}");
@@ -216,12 +218,12 @@ public sealed class when_the_database_goes_away(PrivateClusterService service) :
         run.Readiness[^1].Status.ShouldBe(HttpStatusCode.OK, $"probes: {probes}");
     }
 
-    [Theory]
+    [Theory(Timeout = TestTimeouts.Scenario)]
     [InlineData(Outage.Stop)]
     [InlineData(Outage.Kill)]
     public async Task accepts_events_again_by_itself_once_it_is_back(Outage outage)
     {
-        var run = await service.Play(outage);
+        var run = await service.Play(outage, TestContext.Current.CancellationToken);
 
         // The run waited (bounded) for these; here the numbers are shown for the record.
         var after = run.Responses.Where(r => r.StartedAt >= run.Up).ToList();
@@ -229,12 +231,12 @@ public sealed class when_the_database_goes_away(PrivateClusterService service) :
         after.SkipWhile(r => !r.Acknowledged).Where(r => !r.Acknowledged).ShouldBeEmpty("once accepting again, nothing is refused");
     }
 
-    [Theory]
+    [Theory(Timeout = TestTimeouts.Scenario)]
     [InlineData(Outage.Stop)]
     [InlineData(Outage.Kill)]
     public async Task stores_every_acknowledged_event_exactly_once(Outage outage)
     {
-        var run = await service.Play(outage);
+        var run = await service.Play(outage, TestContext.Current.CancellationToken);
 
         var stored = await service.StoredFor(run.UserPrefix);
 

@@ -24,6 +24,7 @@ public sealed class when_summarising_a_users_events(ApiFixture api) : IClassFixt
         profile["count"]!.GetValue<long>().ShouldBe(3);
         profile["first"]!.GetValue<string>().ShouldBe("2016-03-18T10:05:15.000Z");
         profile["last"]!.GetValue<string>().ShouldBe("2016-03-18T13:28:38.000Z");
+        profile.AsObject().ContainsKey("description").ShouldBeTrue("Intercom's summary always has a description, null when none is set");
         profile["description"].ShouldBeNull();
         json["events"]!.AsArray().Count.ShouldBe(2);
     }
@@ -100,6 +101,31 @@ public sealed class when_importing_event_summaries(ApiFixture api) : IClassFixtu
         again.Json["duplicates"]!.GetValue<int>().ShouldBe(1);
         (await SummaryOf("imp-3", "x"))["count"]!.GetValue<long>().ShouldBe(3);
     }
+
+    [Fact]
+    public async Task imports_a_hundred_summaries_in_one_request()
+    {
+        var response = await Import(Summaries("imp-5", 100));
+
+        response.Status.ShouldBe(HttpStatusCode.OK, response.Body);
+        response.Json["imported"]!.GetValue<int>().ShouldBe(100);
+    }
+
+    [Fact]
+    public async Task refuses_more_than_a_hundred_summaries_naming_the_field_and_imports_none()
+    {
+        var response = await Import(Summaries("imp-6", 101));
+
+        response.ShouldBeError(HttpStatusCode.BadRequest, "parameter_invalid", "event_summaries");
+        (await api.TimelinesIn("acme")).ShouldNotContain(t => t.UserId == "imp-6", "nothing of the request is recorded");
+    }
+
+    private static string Summaries(string user, int count) =>
+        System.Text.Json.JsonSerializer.Serialize(new
+        {
+            user_id = user,
+            event_summaries = Enumerable.Range(0, count).Select(i => new { event_name = $"n-{i}", count = 1, first = 1_600_000_000, last = 1_600_000_000 }),
+        });
 
     [Theory]
     [InlineData("""{"user_id":"imp-4"}""", "event_summaries")]

@@ -1,10 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using EventStore.Api.Tests.Infrastructure;
-using EventStore.Api.Tests.Reliability;
 using Microsoft.Extensions.Logging;
-using Npgsql;
-using static EventStore.Api.Tests.Operations.OperationsScenarios;
 
 namespace EventStore.Api.Tests.Tracking;
 
@@ -49,33 +46,26 @@ public sealed class when_a_client_hangs_up_before_its_event_is_committed(LoggedA
 
     private async Task<HangUp> HangUpAsync(string endpoint)
     {
-        var cancellation = TestContext.Current.CancellationToken;
         // The user exists first, so the held commit is the plain append of a known user's event.
         (await api.Host.PostEvent(Scenarios.Event(name: "signed-up", userId: "hangs-up"))).Status.ShouldBe(System.Net.HttpStatusCode.Accepted);
         var createdAt = Scenarios.Now - 1_000 - Endpoints.Keys.ToList().IndexOf(endpoint);
         var (url, body) = Endpoints[endpoint](createdAt);
         var loggedBefore = api.Logs.Entries.Count;
 
-        await using var holder = new NpgsqlConnection(api.ConnectionString);
-        await holder.OpenAsync(cancellation);
-        await using (var hold = await holder.BeginTransactionAsync(cancellation))
+        await using (var held = await HeldCommits.HoldAsync(api))
         {
-            await ScalarOnAsync<object>(holder, "lock table eventstore.mt_events in exclusive mode");
-
             using var hangUp = new CancellationTokenSource();
             using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
             request.Headers.TryAddWithoutValidation("Authorization", $"Bearer {ApiFixture.AcmeToken}");
             var sending = api.Host.Server.CreateClient().SendAsync(request, hangUp.Token);
-            await ReliabilityScenarios.Eventually(async () => await ScalarAsync<long>(api,
-                "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'relation' and pid <> pg_backend_pid()") > 0,
-                TimeSpan.FromSeconds(30), "the event's commit to wait for the event log");
+            await held.WaitForWaitersAsync();
 
             await hangUp.CancelAsync();
-            await hold.RollbackAsync(cancellation);
+            await held.ReleaseAsync();
             (await Record.ExceptionAsync(() => sending)).ShouldBeAssignableTo<OperationCanceledException>("the client gave up waiting");
         }
 
-        await ReliabilityScenarios.Eventually(async () => (await api.TrackedIn("acme")).Any(e => e.CreatedAt == createdAt),
+        await Waits.Until(async () => (await api.TrackedIn("acme")).Any(e => e.CreatedAt == createdAt),
             TimeSpan.FromSeconds(30), "the event of the client that hung up to be committed");
         return new HangUp(createdAt, api.Logs.Entries.Skip(loggedBefore).ToList());
     }

@@ -35,7 +35,7 @@ public sealed class SlowBulkUploads(PostgresServer postgres) : TwoTenantScenario
             }
 
             // Every upload has met its fate: its body is being read (100 Continue), or it was answered without being read.
-            await ReliabilityScenarios.Eventually(() => Task.FromResult(uploads.All(u => u.Continued || u.FinalStatus is not null)),
+            await Waits.Until(() => Task.FromResult(uploads.All(u => u.Continued || u.FinalStatus is not null)),
                 TwoTenantService.Deadline, "every slow upload to be read or answered");
             var read = uploads.Count(u => u.Continued);
             var refused = uploads.Where(u => u.FinalStatus is not null).Select(u => (u.FinalStatus!.Value, u.Received)).ToList();

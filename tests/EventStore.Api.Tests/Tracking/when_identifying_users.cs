@@ -58,6 +58,56 @@ public sealed class when_identifying_users(ApiFixture api) : IClassFixture<ApiFi
     }
 
     [Fact]
+    public async Task refuses_with_409_a_user_id_for_a_user_that_already_has_another_and_stores_nothing()
+    {
+        await Accepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-9" });
+        var timeline = (await api.TimelinesIn("acme")).Single(t => t.UserId == "id-9");
+        var before = (await api.EventsIn("acme")).Count;
+
+        var response = await api.Host.PostEvent(new { event_name = "b", created_at = Scenarios.Now, id = timeline.Id, user_id = "id-9-renamed" });
+
+        response.ShouldBeError(HttpStatusCode.Conflict, "conflict", "user_id");
+        (await api.EventsIn("acme")).Count.ShouldBe(before);
+        (await api.TimelinesIn("acme")).Single(t => t.Id == timeline.Id).UserId.ShouldBe("id-9", "a user_id, once given, never changes");
+    }
+
+    [Fact]
+    public async Task refuses_with_409_an_id_and_a_user_id_of_two_different_users_and_stores_nothing()
+    {
+        await Accepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-10" });
+        await Accepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-11" });
+        var first = (await api.TimelinesIn("acme")).Single(t => t.UserId == "id-10");
+        var before = (await api.EventsIn("acme")).Count;
+
+        var response = await api.Host.PostEvent(new { event_name = "b", created_at = Scenarios.Now, id = first.Id, user_id = "id-11" });
+
+        response.ShouldBeError(HttpStatusCode.Conflict, "conflict", "user_id");
+        (await api.EventsIn("acme")).Count.ShouldBe(before);
+    }
+
+    [Fact]
+    public async Task refuses_a_conflicting_bulk_item_with_its_409_error_and_stores_the_others()
+    {
+        await Accepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-12", email = "twelve@example.org" });
+
+        var response = await api.Host.Send(HttpMethod.Post, "/events/bulk", System.Text.Json.JsonSerializer.Serialize(new object[]
+        {
+            new { event_name = "bulk", created_at = Scenarios.Now, user_id = "id-13" },
+            new { event_name = "bulk", created_at = Scenarios.Now, user_id = "id-14", email = "twelve@example.org" },
+        }));
+
+        response.Status.ShouldBe(HttpStatusCode.OK, response.Body);
+        var results = response.Json["results"]!.AsArray();
+        results[0]!["status"]!.GetValue<string>().ShouldBe("accepted");
+        results[1]!["status"]!.GetValue<string>().ShouldBe("rejected");
+        results[1]!["errors"]![0]!["code"]!.GetValue<string>().ShouldBe("conflict");
+        results[1]!["errors"]![0]!["field"]!.GetValue<string>().ShouldBe("email");
+        var stored = await api.TrackedIn("acme");
+        stored.Count(e => e.UserId == "id-13").ShouldBe(1);
+        stored.ShouldNotContain(e => e.UserId == "id-14");
+    }
+
+    [Fact]
     public async Task puts_an_event_sent_with_the_service_id_on_that_timeline()
     {
         await Accepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-6" });
@@ -85,7 +135,13 @@ public sealed class when_identifying_users(ApiFixture api) : IClassFixture<ApiFi
 
         await Accepted(new { event_name = "c", created_at = Scenarios.Now, user_id = "id-8", email = "old@example.org" });
 
-        (await api.TimelinesIn("acme")).Single(t => t.UserId == "id-8").Email.ShouldBe("old@example.org");
+        var timelines = await api.TimelinesIn("acme");
+        timelines.Single(t => t.UserId == "id-7").Email.ShouldBe("new@example.org", "the email moved to the new address");
+        timelines.Single(t => t.UserId == "id-8").Email.ShouldBe("old@example.org", "the old address was free for another user");
+        var byNewAddress = (await api.Host.Get("/events?type=user&email=new%40example.org")).Json["events"]!.AsArray();
+        byNewAddress.Select(e => e!["user_id"]!.GetValue<string>()).Distinct().ShouldBe(["id-7"], "the new address finds id-7");
+        var byOldAddress = (await api.Host.Get("/events?type=user&email=old%40example.org")).Json["events"]!.AsArray();
+        byOldAddress.Select(e => e!["user_id"]!.GetValue<string>()).Distinct().ShouldBe(["id-8"], "the old address now finds id-8");
     }
 
     [Fact]

@@ -77,6 +77,7 @@ public sealed class when_tracking_in_bulk(ApiFixture api) : IClassFixture<ApiFix
         (await api.Host.PostEvent(Scenarios.Event(name: "b", userId: "bulk-5", createdAt: 1_700_000_001))).Status.ShouldBe(HttpStatusCode.Accepted);
 
         Statuses(await Bulk($"[{Event("bulk-5", "a", 1_700_000_000)},{Event("bulk-5", "b", 1_700_000_001)}]")).ShouldBe(["duplicate", "duplicate"]);
+        (await api.TrackedIn("acme")).Count(e => e.UserId == "bulk-5").ShouldBe(2, "each event stored once");
     }
 
     [Fact]
@@ -88,6 +89,7 @@ public sealed class when_tracking_in_bulk(ApiFixture api) : IClassFixture<ApiFix
 
         Statuses(result).ShouldBe(["accepted", "accepted", "rejected"]);
         result["results"]![2]!["errors"]![0]!["code"]!.GetValue<string>().ShouldBe("bad_request");
+        (await api.TrackedIn("acme")).Where(e => e.UserId == "bulk-6").Select(e => e.Name).ShouldBe(["a", "b"], ignoreOrder: true);
     }
 
     [Fact]

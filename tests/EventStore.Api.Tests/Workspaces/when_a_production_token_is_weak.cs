@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using EventStore.Api.Tests.Infrastructure;
 using EventStore.Api.Tests.Reliability;
 
 namespace EventStore.Api.Tests.Workspaces;
@@ -45,25 +46,12 @@ public sealed partial class when_a_production_token_is_weak
     [Fact]
     public void the_compose_file_requires_every_secret_and_defaults_none()
     {
-        var compose = File.ReadAllText(Path.Combine(RepositoryRoot(), "docker-compose.yml"));
+        var compose = File.ReadAllText(Path.Combine(ServiceBuild.RepositoryRoot(), "docker-compose.yml"));
         var secrets = Variable().Matches(compose).Where(m => SecretName().IsMatch(m.Groups["name"].Value)).ToList();
 
         secrets.Select(m => m.Groups["name"].Value).Distinct().ShouldBe(["POSTGRES_PASSWORD", "EVENTSTORE_TOKEN", "EVENTSTORE_ADMIN_TOKEN"], ignoreOrder: true);
         secrets.ShouldAllBe(m => m.Groups["operator"].Value == ":?", "a secret must be required (${NAME:?message}), never defaulted: " +
                                                                      string.Join(", ", secrets.Select(m => m.Value)));
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "EventStore.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No EventStore.sln above {AppContext.BaseDirectory}");
     }
 
     [GeneratedRegex(@"\$\{(?<name>[A-Z0-9_]+)(?<operator>:?[-?])?")]

@@ -36,5 +36,8 @@ public sealed class when_two_workspaces_track_the_same_user(ApiFixture api) : IC
     {
         (await api.Host.PostEvent(Scenarios.Event(userId: "a-1", email: "shared@example.org"), ApiFixture.AcmeToken)).Status.ShouldBe(HttpStatusCode.Accepted);
         (await api.Host.PostEvent(Scenarios.Event(userId: "g-1", email: "shared@example.org"), ApiFixture.GlobexToken)).Status.ShouldBe(HttpStatusCode.Accepted);
+
+        (await api.TimelinesIn("acme")).Single(t => t.EmailKey == "shared@example.org").UserId.ShouldBe("a-1");
+        (await api.TimelinesIn("globex")).Single(t => t.EmailKey == "shared@example.org").UserId.ShouldBe("g-1");
     }
 }
