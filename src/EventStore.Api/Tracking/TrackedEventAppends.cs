@@ -15,9 +15,9 @@ namespace EventStore.Api.Tracking;
 /// events inserted in one INSERT, in decision order, with the rows Marten itself would write (same columns,
 /// same serializer, same type names), so Marten reads them back like any other. The inline Timeline, EventStats
 /// and EventActivity projections are applied to them here, in the same transaction, since Marten never sees them.
-/// Callers queue the <see cref="Privacy.ErasedTimelineGuard"/> first: a stream erased meanwhile fails the
-/// transaction as a conflict; a stream row missing for any other reason fails it too (a NULL version), so an
-/// acknowledged event is never silently dropped.
+/// Callers lock the streams first (<see cref="StreamLocks"/>) or queue the <see cref="Privacy.ErasedTimelineGuard"/>:
+/// a stream erased meanwhile fails the transaction as a conflict; a stream row missing for any other reason fails
+/// it too (a NULL version), so an acknowledged event is never silently dropped.
 /// </summary>
 public static class TrackedEventAppends
 {

@@ -71,7 +71,9 @@ public static class TrackingBatch
             await batch.Execute(cancellation);
         }
 
-        StreamLocks.Require(landing, await locked);
+        var lockedStreams = await locked;
+        StreamLocks.Require(landing, lockedStreams);
+        state.Locked.UnionWith(lockedStreams);
         state.Recorded.UnionWith(await recorded);
         var catalogWriter = catalogStream is null ? null : await catalogStream;
         if (catalogWriter is not null)
@@ -176,9 +178,10 @@ public static class TrackingBatch
             }
         }
 
-        // A timeline erased since it was read must not get its stream back (ADR 0010): fail, and decide again.
-        // Queued before the plain appends, so that an erased stream fails as a conflict, not as a missing row.
-        ErasedTimelineGuard.Require(session, state.Pending.Keys.Where(state.Existing));
+        // A timeline erased since it was read must not get its stream back (ADR 0010). The stream locks already hold
+        // erasure off the streams the first pass found; a stream only the decisions reached (an identity a refused
+        // command would have changed) gets the guard, queued before the appends so that it fails as a conflict.
+        ErasedTimelineGuard.Require(session, state.Pending.Keys.Where(id => state.Existing(id) && !state.Locked.Contains(id)));
         TrackedEventAppends.Queue(session, plain);
 
         OccurrenceKeys.Record(session, state.NewKeys);
@@ -244,6 +247,7 @@ public static class TrackingBatch
             Activations = [.. other.Activations];
             Pending = other.Pending.ToDictionary(p => p.Key, p => new List<object>(p.Value), StringComparer.Ordinal);
             Writers = other.Writers;
+            Locked = other.Locked;
         }
 
         public EventNameCatalog Catalog { get; set; }
@@ -257,6 +261,9 @@ public static class TrackingBatch
 
         /// <summary>Events to append per timeline, in decision order.</summary>
         public Dictionary<string, List<object>> Pending { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Existing streams locked for this transaction (<see cref="StreamLocks"/>): erasure cannot touch them before it commits.</summary>
+        public HashSet<string> Locked { get; init; } = new(StringComparer.Ordinal);
 
         /// <summary>Stored timelines whose identity the group changes, fetched for writing (version-checked).</summary>
         public Dictionary<string, IEventStream<UserTimeline>> Writers { get; init; } = new(StringComparer.Ordinal);
