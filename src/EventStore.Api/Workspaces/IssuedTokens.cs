@@ -13,10 +13,11 @@ public sealed record IssuedToken(string Id, string Workspace, IReadOnlyList<stri
 /// <summary>
 /// Access tokens created and revoked at run time (<c>POST /admin/tokens</c>, <c>tokens create</c>), kept in
 /// <c>eventstore.access_tokens</c>. Only the SHA-256 digest of a secret is stored; the secret itself is
-/// returned once, on creation. A presented token is looked up by its digest on every request, and a revoked
-/// row never matches, so revocation takes effect on the next request, on every node (nothing is cached).
+/// returned once, on creation. A presented token is looked up by its digest once per node and then served from
+/// the <see cref="IssuedTokenCache"/>; a revocation notifies every node in the same transaction, so it takes
+/// effect on all of them as soon as they hear it.
 /// </summary>
-public sealed class IssuedTokens(NpgsqlDataSource dataSource, AccessTokens configured, TimeProvider clock)
+public sealed class IssuedTokens(NpgsqlDataSource dataSource, AccessTokens configured, IssuedTokenCache cache, TimeProvider clock)
 {
     /// <summary>Every issued secret starts with this, so a leaked one is recognisable (secret scanners, logs).</summary>
     public const string SecretPrefix = "es_";
@@ -101,19 +102,26 @@ public sealed class IssuedTokens(NpgsqlDataSource dataSource, AccessTokens confi
         return tokens;
     }
 
-    /// <summary>Revokes a token (idempotent); false when no token has this id.</summary>
+    /// <summary>
+    /// Revokes a token (idempotent); false when no token has this id. The notification is sent by the same statement,
+    /// so every node hears it when, and only if, the revocation commits.
+    /// </summary>
     public async Task<bool> RevokeAsync(string id, CancellationToken cancellation)
     {
         await using var command = dataSource.CreateCommand(
-            $"update {Table.QualifiedName} set revoked_at = coalesce(revoked_at, $2) where id = $1");
+            $"with revoked as (update {Table.QualifiedName} set revoked_at = coalesce(revoked_at, $2) where id = $1 returning id) " +
+            $"select count(*), pg_notify('{IssuedTokenCache.Channel}', '') from revoked");
         command.Parameters.AddWithValue(id);
         command.Parameters.Add(new NpgsqlParameter { Value = clock.GetUtcNow(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        return await command.ExecuteNonQueryAsync(cancellation) > 0;
+        var revoked = (long)(await command.ExecuteScalarAsync(cancellation))! > 0;
+        // This node need not wait for its own notification: the next request here is refused.
+        cache.Invalidate();
+        return revoked;
     }
 
     /// <summary>
     /// Who an issued token speaks for, or null (unknown, revoked, malformed, or its workspace is no longer
-    /// configured). One indexed lookup by digest, on every request: no cache, so a revocation is seen at once.
+    /// configured). From this node's cache, or one indexed lookup by digest that fills it.
     /// </summary>
     public async Task<TokenOwner?> FindAsync(string presented, CancellationToken cancellation)
     {
@@ -123,6 +131,24 @@ public sealed class IssuedTokens(NpgsqlDataSource dataSource, AccessTokens confi
         }
 
         var digest = AccessTokens.Digest(presented);
+        var key = Convert.ToHexString(digest);
+        if (cache.Find(key, digest) is { } cached)
+        {
+            return configured.IsWorkspace(cached.Workspace!) ? cached : null;
+        }
+
+        var seen = cache.Generation;
+        var owner = await LookUpAsync(digest, cancellation);
+        if (owner is not null)
+        {
+            cache.Add(key, digest, owner, seen);
+        }
+
+        return owner is not null && configured.IsWorkspace(owner.Workspace!) ? owner : null;
+    }
+
+    private async Task<TokenOwner?> LookUpAsync(byte[] digest, CancellationToken cancellation)
+    {
         await using var command = dataSource.CreateCommand(
             $"select id, workspace, scopes, secret_sha256 from {Table.QualifiedName} where secret_sha256 = $1 and revoked_at is null");
         command.Parameters.AddWithValue(digest);
@@ -133,10 +159,7 @@ public sealed class IssuedTokens(NpgsqlDataSource dataSource, AccessTokens confi
             return null;
         }
 
-        var workspace = reader.GetString(1);
-        return configured.IsWorkspace(workspace)
-            // Only workspace scopes count, whatever the row says: an issued token can never be an operator's.
-            ? new TokenOwner(workspace, IsAdmin: false, [.. reader.GetFieldValue<string[]>(2).Where(Scopes.WorkspaceScopes.Contains)], reader.GetString(0))
-            : null;
+        // Only workspace scopes count, whatever the row says: an issued token can never be an operator's.
+        return new TokenOwner(reader.GetString(1), IsAdmin: false, [.. reader.GetFieldValue<string[]>(2).Where(Scopes.WorkspaceScopes.Contains)], reader.GetString(0));
     }
 }

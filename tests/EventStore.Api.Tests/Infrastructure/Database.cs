@@ -12,9 +12,12 @@ public static class Database
     public static NpgsqlDataSource DataSource(this ApiFixture api) =>
         (NpgsqlDataSource)api.Host.Services.GetService(typeof(NpgsqlDataSource))!;
 
-    public static async Task ExecuteAsync(this ApiFixture api, string sql, params object[] parameters)
+    public static Task ExecuteAsync(this ApiFixture api, string sql, params object[] parameters) =>
+        ExecuteAsync(api.ConnectionString, sql, parameters);
+
+    public static async Task ExecuteAsync(string connectionString, string sql, params object[] parameters)
     {
-        await using var connection = await OpenAsync(api.ConnectionString);
+        await using var connection = await OpenAsync(connectionString);
         await using var command = CommandOn(connection, sql, parameters);
         await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
     }
