@@ -73,6 +73,8 @@ builder.AddRequestProtection();
 // Http/PublicAddress.cs: PublicUrl, and forwarded headers from ForwardedHeaders:KnownProxies / KnownNetworks only.
 builder.AddPublicAddress();
 builder.AddEventStoreTelemetry();
+// Hosting/ManagementAddress.cs: Management:Urls, where /metrics and /health/* are served apart from the API.
+builder.AddManagementAddress();
 
 // One connection pool for Marten and for the read side's own SQL.
 var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "eventstore" }.Build();
@@ -118,6 +120,7 @@ app.Services.GetService<EventStore.LocalPostgres.LocalPostgresCluster>();
 
 app.UseRequestIds();
 app.UseErrorList();
+app.UseManagementAddress();
 // Http/PublicAddress.cs: forwarded headers from known proxies, AllowedHosts, PublicUrl.
 app.UsePublicAddress();
 // Protection/: URL, query and header size limits, before anything reads them.

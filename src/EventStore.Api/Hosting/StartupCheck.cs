@@ -171,7 +171,7 @@ public static partial class StartupCheck
     private static IEnumerable<string> TelemetryProblems(IConfiguration configuration)
     {
         var problems = new List<string>();
-        foreach (var check in new Action[] { () => TelemetrySetup.PrometheusSettings(configuration), () => TelemetrySetup.OtlpSettings(configuration) })
+        foreach (var check in new Action[] { () => TelemetrySetup.PrometheusSettings(configuration), () => TelemetrySetup.OtlpSettings(configuration), () => ManagementAddress.Ports(configuration) })
         {
             try
             {

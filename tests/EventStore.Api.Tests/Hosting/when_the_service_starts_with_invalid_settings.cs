@@ -29,6 +29,7 @@ public sealed class when_the_service_starts_with_invalid_settings(PostgresServer
         { "Kestrel__Limits__MaxRequestBodySize", "lots", ["Kestrel:Limits:MaxRequestBodySize", "'lots'"] },
         { "Workspaces__0__Id", "Acme Corp", ["Workspaces:0:Id", "Acme Corp", "a-z"] },
         { "ConnectionStrings__Postgres", "Hots=db;Databse=x", ["ConnectionStrings:Postgres"] },
+        { "Management__Urls", "9090", ["Management:Urls", "'9090'", "http://0.0.0.0:9090"] },
     };
 
     private async Task<ProcessRun> StartWith(string key, string? value, string environment = "Production")

@@ -15,6 +15,14 @@ internal sealed record IngestPoint(int Concurrency, RawInsertResult BaselineA, W
     public double? BulkToBaselineB => BulkAcceptedEventsPerSecond / BaselineB.RowsPerSecond;
 }
 
+/// <summary>POST /events at one concurrency with an issued (<c>es_…</c>) token, beside the configured token's phase at the same concurrency.</summary>
+internal sealed record IssuedTokenPoint(int Concurrency, WrkResult Issued, WrkResult Configured)
+{
+    public double IssuedPerSecond => Issued.CountOf(202) / Issued.Duration.TotalSeconds;
+
+    public double ConfiguredPerSecond => Configured.CountOf(202) / Configured.Duration.TotalSeconds;
+}
+
 /// <summary>One read phase: a request kind at a concurrency.</summary>
 internal sealed record ReadPoint(string Request, string Store, int Concurrency, WrkResult Result);
 
@@ -48,6 +56,8 @@ internal sealed class BenchmarkResults
     public List<RebuildResult> Rebuilds { get; } = [];
 
     public StartupResult? Startup { get; set; }
+
+    public IssuedTokenPoint? IssuedToken { get; set; }
 
     public void Note(string note)
     {

@@ -58,6 +58,12 @@ internal static class ResultTables
             table.Add($"projection rebuild, {rebuild.When}", rebuild.Measured ? $"{Rate(rebuild.EventsPerSecond)} events/s" : "not measured", rebuild.Detail);
         }
 
+        if (results.IssuedToken is { } issued)
+        {
+            table.Add($"POST /events at concurrency {issued.Concurrency} with an issued (es_…) token", $"{Rate(issued.IssuedPerSecond)} req/s",
+                $"{Ratio(issued.IssuedPerSecond / issued.ConfiguredPerSecond)}x the configured token's {Rate(issued.ConfiguredPerSecond)} req/s in the phase before; p50 {Milliseconds(issued.Issued.P50Milliseconds)} ms");
+        }
+
         if (results.Startup is { } startup)
         {
             var starts = string.Join(", ", startup.Starts.Select(s => $"{s.TotalSeconds:0.00} s"));

@@ -11,6 +11,8 @@ namespace EventStore.Benchmarks.Scenarios;
 /// </summary>
 internal static class IngestBenchmark
 {
+    private const int IssuedTokenConcurrency = 32;
+
     public static async Task RunAsync(BenchmarkContext context, CancellationToken cancellation)
     {
         var options = context.Options;
@@ -64,6 +66,14 @@ internal static class IngestBenchmark
             }
 
             results.Ingest.Add(new IngestPoint(concurrency, baselineA, single, baselineB, bulk));
+            if (concurrency == IssuedTokenConcurrency)
+            {
+                // The same load with a token issued at run time (cached per node) instead of a configured one.
+                var token = await IssuedTokenPhase.CreateAsync(api, context.Api.AdminToken, cancellation);
+                var issued = await SingleEventIngest.RunAsync(context, api, store, concurrency, duration, recordCheck: true, cancellation, token);
+                results.IssuedToken = new IssuedTokenPoint(concurrency, issued, single);
+                Console.WriteLine($"  POST /events, issued token:    {results.IssuedToken.IssuedPerSecond,10:N0} req/s   p50 {issued.P50Milliseconds:0.00} ms  p99 {issued.P99Milliseconds:0.00} ms");
+            }
         }
 
         results.PeakResidentBytes["API after the ingestion phases"] = api.PeakResidentBytes();

@@ -8,10 +8,11 @@ namespace EventStore.Benchmarks.Scenarios;
 internal static class SingleEventIngest
 {
     public static async Task<WrkResult> RunAsync(
-        BenchmarkContext context, ApiProcess api, NpgsqlDataSource store, int concurrency, TimeSpan duration, bool recordCheck, CancellationToken cancellation)
+        BenchmarkContext context, ApiProcess api, NpgsqlDataSource store, int concurrency, TimeSpan duration, bool recordCheck, CancellationToken cancellation,
+        string? token = null)
     {
         var before = await EventStoreCounts.SettledTrackedEventsAsync(store, cancellation);
-        var script = WrkScripts.SingleEvents(context.Api.WorkspaceToken, context.NextPhaseBase(), context.Options.IngestUsers);
+        var script = WrkScripts.SingleEvents(token ?? context.Api.WorkspaceToken, context.NextPhaseBase(), context.Options.IngestUsers);
         var result = await Wrk.RunAsync(api.BaseAddress, script, concurrency, duration, context.WorkDirectory, cancellation);
         var after = await EventStoreCounts.SettledTrackedEventsAsync(store, cancellation);
         if (result.UnexpectedResponses(202) > 0 || result.SocketErrors > 0)
@@ -21,7 +22,7 @@ internal static class SingleEventIngest
 
         if (recordCheck)
         {
-            context.Results.Check(new CountCheck($"POST /events, concurrency {concurrency}", result.CountOf(202), after - before, concurrency));
+            context.Results.Check(new CountCheck($"POST /events, concurrency {concurrency}{(token is null ? "" : ", issued token")}", result.CountOf(202), after - before, concurrency));
         }
 
         return result;
