@@ -56,13 +56,14 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddServiceSettings();
 builder.Services.AddSingleton<BulkAdmission>();
 builder.Services.AddSingleton<ExportAdmission>();
+builder.Services.AddSingleton<EventNameCatalogCache>();
 builder.Services.AddSingleton<EventCommitter>();
 builder.Services.AddHostedService(services => services.GetRequiredService<EventCommitter>());
 builder.Services.AddSingleton(_ => AccessTokens.FromConfiguration(builder.Configuration));
 // Tokens issued at run time (POST /admin/tokens, `tokens create`): looked up in PostgreSQL once per node, then cached
 // until a revocation notifies every node.
 builder.Services.AddSingleton<IssuedTokens>();
-builder.Services.AddSingleton<IssuedTokenCache>();
+builder.Services.AddSingleton(services => new IssuedTokenCache(IssuedTokenCache.ListenerSource(connectionString), services.GetRequiredService<ILogger<IssuedTokenCache>>()));
 builder.Services.AddHostedService(services => services.GetRequiredService<IssuedTokenCache>());
 builder.Services.AddAccessTokenAuthentication();
 // Browser/: the widget script and the endpoint web pages track through (Workspaces:N:Browser:*, Browser:*; ADR 0014).

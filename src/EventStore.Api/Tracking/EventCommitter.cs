@@ -35,16 +35,19 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
 {
     private readonly IDocumentStore store;
     private readonly IOptions<TrackingRules> rules;
+    private readonly EventNameCatalogCache catalogs;
     private readonly ILogger<EventCommitter> logger;
     private readonly GroupCommitOptions options;
     private readonly Channel<Pending>[] lanes;
     private readonly CancellationTokenSource stopping = new();
     private Task[] workers = [];
 
-    public EventCommitter(IDocumentStore store, IOptions<TrackingRules> rules, IOptions<GroupCommitOptions> options, ILogger<EventCommitter> logger)
+    public EventCommitter(IDocumentStore store, IOptions<TrackingRules> rules, IOptions<GroupCommitOptions> options, EventNameCatalogCache catalogs,
+        ILogger<EventCommitter> logger)
     {
         this.store = store;
         this.rules = rules;
+        this.catalogs = catalogs;
         this.logger = logger;
         this.options = options.Value;
         lanes = [.. Enumerable.Range(0, Math.Max(1, this.options.Committers))
@@ -134,7 +137,7 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
             try
             {
                 await using var session = store.LightweightSession(workspace);
-                var outcomes = await TrackingBatch.StageAsync(session, [.. group.Select(p => p.Work)], rules.Value, cancellation);
+                var outcomes = await TrackingBatch.StageAsync(session, [.. group.Select(p => p.Work)], rules.Value, catalogs, cancellation);
                 await SaveChangesAsync(session, workspace, cancellation);
                 // Counted before any request is answered, so that a client that got its answer finds it counted.
                 Count(workspace, outcomes);

@@ -24,11 +24,11 @@ public sealed record TrackingWork(IReadOnlyList<TrackEvent> Commands, bool Atomi
 public static class TrackingBatch
 {
     public static async Task<IReadOnlyList<IReadOnlyList<TrackOutcome>>> StageAsync(
-        IDocumentSession session, IReadOnlyList<TrackingWork> work, TrackingRules rules, CancellationToken cancellation)
+        IDocumentSession session, IReadOnlyList<TrackingWork> work, TrackingRules rules, EventNameCatalogCache catalogs, CancellationToken cancellation)
     {
         var workspace = session.TenantId;
         var commands = work.SelectMany(w => w.Commands).ToList();
-        var state = await LoadAsync(session, commands, cancellation);
+        var state = await LoadAsync(session, commands, catalogs, cancellation);
 
         // First pass on a scratch copy: which existing timelines the commands land on, so that their
         // occurrence keys (and any identity change, and any new name) are read in one go.
@@ -193,7 +193,7 @@ public static class TrackingBatch
         }
     }
 
-    private static async Task<BatchState> LoadAsync(IDocumentSession session, IReadOnlyList<TrackEvent> commands, CancellationToken cancellation)
+    private static async Task<BatchState> LoadAsync(IDocumentSession session, IReadOnlyList<TrackEvent> commands, EventNameCatalogCache catalogs, CancellationToken cancellation)
     {
         var ids = commands.Select(c => c.Who.IntercomUserId).OfType<string>().Distinct().ToArray();
         var userIds = commands.Select(c => c.Who.UserId).OfType<string>().Distinct().ToArray();
@@ -203,7 +203,7 @@ public static class TrackingBatch
         var byId = ids.Length == 0 ? null : batch.LoadMany<UserTimeline>().ById(ids);
         var byUserId = userIds.Length == 0 ? null : batch.Query<UserTimeline>().Where(t => t.UserId.IsOneOf(userIds)).ToList();
         var byEmail = emailKeys.Length == 0 ? null : batch.Query<UserTimeline>().Where(t => t.EmailKey.IsOneOf(emailKeys)).ToList();
-        var catalog = batch.Load<EventNameCatalog>(EventNameCatalog.StreamKey);
+        var catalog = catalogs.Read(batch, session);
         await batch.Execute(cancellation);
 
         var timelines = new List<UserTimeline>();
@@ -215,7 +215,7 @@ public static class TrackingBatch
             }
         }
 
-        return new BatchState(timelines, await catalog ?? new EventNameCatalog());
+        return new BatchState(timelines, await catalog());
     }
 
     /// <summary>What the rules see while a group is decided: the stored state plus the group's own effects so far.</summary>

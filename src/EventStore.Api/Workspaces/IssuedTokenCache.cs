@@ -9,8 +9,16 @@ namespace EventStore.Api.Workspaces;
 /// notification empties the cache; while this node is not listening (starting, or its listening connection lost)
 /// nothing is served from it (docs/security.md, "Revocation").
 /// </summary>
-public sealed class IssuedTokenCache(NpgsqlDataSource dataSource, ILogger<IssuedTokenCache> logger) : BackgroundService
+public sealed class IssuedTokenCache(NpgsqlDataSource listener, ILogger<IssuedTokenCache> logger) : BackgroundService
 {
+    /// <summary>The listening connection's own pool of one, so that it never takes a connection requests need.</summary>
+    public static NpgsqlDataSource ListenerSource(string connectionString) =>
+        new NpgsqlDataSourceBuilder(connectionString)
+        {
+            Name = "eventstore-token-revocations",
+            ConnectionStringBuilder = { MaxPoolSize = 1, ApplicationName = "eventstore-token-revocations" },
+        }.Build();
+
     /// <summary>The notification channel (per database) that <see cref="IssuedTokens.RevokeAsync"/> notifies.</summary>
     public const string Channel = "eventstore_access_tokens";
 
@@ -83,7 +91,7 @@ public sealed class IssuedTokenCache(NpgsqlDataSource dataSource, ILogger<Issued
 
     private async Task ListenAsync(CancellationToken stoppingToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
+        await using var connection = await listener.OpenConnectionAsync(stoppingToken);
         connection.Notification += (_, _) => Invalidate();
         await using (var listen = new NpgsqlCommand($"listen {Channel}", connection))
         {
@@ -101,6 +109,12 @@ public sealed class IssuedTokenCache(NpgsqlDataSource dataSource, ILogger<Issued
                 await ping.ExecuteScalarAsync(stoppingToken);
             }
         }
+    }
+
+    public override void Dispose()
+    {
+        listener.Dispose();
+        base.Dispose();
     }
 
     /// <summary>Forgets every cached token (a revocation was made or heard of, or the listening connection changed).</summary>

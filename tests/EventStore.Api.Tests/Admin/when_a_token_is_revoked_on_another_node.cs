@@ -80,7 +80,7 @@ public sealed class when_a_token_is_revoked_on_another_node(PostgresServer postg
 
         // Every node's listening connection goes; then the token is revoked in a way no node hears of.
         await Database.ExecuteAsync(connectionString,
-            "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and (query ilike 'listen %' or query = 'select 1')");
+            "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = 'eventstore-token-revocations'");
         await Database.ExecuteAsync(connectionString, "update eventstore.access_tokens set revoked_at = now() where id = $1", id);
 
         await ShouldBeRefusedAsync(other, secret);
