@@ -50,6 +50,9 @@ internal sealed class ApiProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The operating system's id of the process (for its CPU counters in <c>/proc</c>).</summary>
+    public int Id => _process.Id;
+
     /// <summary>Peak resident set size (VmHWM) of the process so far.</summary>
     public long? PeakResidentBytes()
     {

@@ -59,6 +59,11 @@ internal sealed class BenchmarkResults
 
     public IssuedTokenPoint? IssuedToken { get; set; }
 
+    /// <summary>What one event cost at <see cref="IngestBenchmark.CostConcurrency"/>: POST /events, and baseline A for one row.</summary>
+    public (PhaseCost Api, PhaseCost BaselineA)? EventCost { get; set; }
+
+    public DiskCost? Disk { get; set; }
+
     public void Note(string note)
     {
         Notes.Add(note);

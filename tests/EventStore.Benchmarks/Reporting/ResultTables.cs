@@ -1,4 +1,5 @@
 using System.Globalization;
+using EventStore.Benchmarks.Scenarios;
 
 namespace EventStore.Benchmarks.Reporting;
 
@@ -62,6 +63,21 @@ internal static class ResultTables
         {
             table.Add($"POST /events at concurrency {issued.Concurrency} with an issued (es_…) token", $"{Rate(issued.IssuedPerSecond)} req/s",
                 $"{Ratio(issued.IssuedPerSecond / issued.ConfiguredPerSecond)}x the configured token's {Rate(issued.ConfiguredPerSecond)} req/s in the phase before; p50 {Milliseconds(issued.Issued.P50Milliseconds)} ms");
+        }
+
+        if (results.EventCost is var (api, baseline))
+        {
+            table.Add($"CPU per event, POST /events at concurrency {IngestBenchmark.CostConcurrency}",
+                $"API {Rate(api.ApiMicrosecondsPerEvent)} µs, PostgreSQL {Rate(api.PostgresMicrosecondsPerEvent)} µs",
+                $"baseline A: PostgreSQL {Rate(baseline.PostgresMicrosecondsPerEvent)} µs per row; /proc counters of the API and of every postgres process over the phase");
+            table.Add($"WAL per event, POST /events at concurrency {IngestBenchmark.CostConcurrency}", $"{Rate(api.WalBytesPerEvent)} B",
+                $"baseline A: {Rate(baseline.WalBytesPerEvent)} B per row ({Ratio(api.WalBytesPerEvent / baseline.WalBytesPerEvent)}x)");
+        }
+
+        if (results.Disk is { } disk)
+        {
+            table.Add("disk per stored event (every table and index of the service)", $"{Rate(disk.StoreBytesPerEvent)} B",
+                $"{disk.StoredEvents:N0} events in {disk.StoreBytes / 1024.0 / 1024.0:N0} MiB; the raw baseline table with its key: {Rate(disk.RawBytesPerRow)} B per row ({Ratio(disk.StoreBytesPerEvent / disk.RawBytesPerRow)}x)");
         }
 
         if (results.Startup is { } startup)

@@ -13,6 +13,9 @@ internal static class IngestBenchmark
 {
     private const int IssuedTokenConcurrency = 32;
 
+    /// <summary>The concurrency at which CPU and WAL per event are measured (the one the targets name).</summary>
+    public const int CostConcurrency = 32;
+
     public static async Task RunAsync(BenchmarkContext context, CancellationToken cancellation)
     {
         var options = context.Options;
@@ -51,9 +54,18 @@ internal static class IngestBenchmark
         {
             var duration = options.PhaseDuration;
             Console.WriteLine($"-- concurrency {concurrency}");
+            var baselineCost = concurrency == CostConcurrency ? await EventCost.StartAsync(null, baseline, cancellation) : null;
             var baselineA = await RawInsertBaseline.RunAsync(baseline, concurrency, 1, duration, context.NextPhaseBase(), options.IngestUsers, cancellation);
+            var baselineACost = baselineCost is null ? null : await baselineCost(baselineA.Rows);
             Console.WriteLine($"  baseline A (1 row/statement):  {baselineA.RowsPerSecond,10:N0} rows/s  p50 {baselineA.P50Milliseconds:0.00} ms  p99 {baselineA.P99Milliseconds:0.00} ms");
+            var singleCost = concurrency == CostConcurrency ? await EventCost.StartAsync(api.Id, store, cancellation) : null;
             var single = await SingleEventIngest.RunAsync(context, api, store, concurrency, duration, recordCheck: true, cancellation);
+            if (singleCost is not null && baselineACost is not null)
+            {
+                results.EventCost = (await singleCost(single.CountOf(202)), baselineACost);
+                Console.WriteLine($"  cost per event: API {results.EventCost.Value.Api.ApiMicrosecondsPerEvent:N0} µs, PostgreSQL {results.EventCost.Value.Api.PostgresMicrosecondsPerEvent:N0} µs, WAL {results.EventCost.Value.Api.WalBytesPerEvent:N0} B (baseline A: {baselineACost.PostgresMicrosecondsPerEvent:N0} µs, {baselineACost.WalBytesPerEvent:N0} B)");
+            }
+
             Console.WriteLine($"  POST /events:                  {single.CountOf(202) / single.Duration.TotalSeconds,10:N0} req/s   p50 {single.P50Milliseconds:0.00} ms  p99 {single.P99Milliseconds:0.00} ms");
             var baselineB = await RawInsertBaseline.RunAsync(
                 baseline, concurrency, options.EventsPerBulkRequest, duration, context.NextPhaseBase(), options.IngestUsers, cancellation);
@@ -77,5 +89,6 @@ internal static class IngestBenchmark
         }
 
         results.PeakResidentBytes["API after the ingestion phases"] = api.PeakResidentBytes();
+        results.Disk = await EventCost.DiskAsync(store, await EventStoreCounts.TrackedEventsAsync(store, cancellation), baseline, cancellation);
     }
 }

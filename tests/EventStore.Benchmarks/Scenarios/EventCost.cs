@@ -1,0 +1,112 @@
+using System.Globalization;
+using Npgsql;
+
+namespace EventStore.Benchmarks.Scenarios;
+
+/// <summary>What a phase cost: CPU of the API process and of PostgreSQL's processes, and WAL written.</summary>
+internal sealed record PhaseCost(TimeSpan ApiCpu, TimeSpan PostgresCpu, long WalBytes, long Events)
+{
+    public double ApiMicrosecondsPerEvent => ApiCpu.TotalMicroseconds / Events;
+
+    public double PostgresMicrosecondsPerEvent => PostgresCpu.TotalMicroseconds / Events;
+
+    public double WalBytesPerEvent => (double)WalBytes / Events;
+}
+
+/// <summary>Bytes on disk per stored row: the service's tables and indexes against the raw baseline table's.</summary>
+internal sealed record DiskCost(long StoreBytes, long StoredEvents, long RawBytes, long RawRows)
+{
+    public double StoreBytesPerEvent => (double)StoreBytes / StoredEvents;
+
+    public double RawBytesPerRow => (double)RawBytes / RawRows;
+}
+
+/// <summary>
+/// CPU counters from <c>/proc</c> (the API's process; every process named <c>postgres</c>, which is the harness's
+/// private cluster unless <c>--connection</c> points elsewhere on this machine) and PostgreSQL's WAL position, read
+/// before and after a phase.
+/// </summary>
+internal static class EventCost
+{
+    private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
+
+    public static async Task<Func<long, Task<PhaseCost>>> StartAsync(int? apiProcessId, NpgsqlDataSource database, CancellationToken cancellation)
+    {
+        var api = CpuOf(apiProcessId);
+        var postgres = PostgresCpu();
+        var wal = await WalPositionAsync(database, cancellation);
+        return async events =>
+        {
+            var walAfter = await WalPositionAsync(database, cancellation);
+            return new PhaseCost(CpuOf(apiProcessId) - api, PostgresCpu() - postgres, walAfter - wal, Math.Max(1, events));
+        };
+    }
+
+    /// <summary>Every table and index of the service's schema, and the raw table of the baselines.</summary>
+    public static async Task<DiskCost> DiskAsync(NpgsqlDataSource store, long storedEvents, NpgsqlDataSource baseline, CancellationToken cancellation)
+    {
+        var storeBytes = await ScalarAsync(store,
+            "select coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint from pg_class c join pg_namespace n on n.oid = c.relnamespace " +
+            "where n.nspname = 'eventstore' and c.relkind in ('r', 'm')", cancellation);
+        var rawBytes = await ScalarAsync(baseline, "select pg_total_relation_size('bench_events')::bigint", cancellation);
+        var rawRows = await ScalarAsync(baseline, "select count(*) from bench_events", cancellation);
+        return new DiskCost(storeBytes, storedEvents, rawBytes, Math.Max(1, rawRows));
+    }
+
+    private static async Task<long> WalPositionAsync(NpgsqlDataSource database, CancellationToken cancellation) =>
+        await ScalarAsync(database, "select (pg_current_wal_lsn() - '0/0')::bigint", cancellation);
+
+    private static async Task<long> ScalarAsync(NpgsqlDataSource database, string sql, CancellationToken cancellation)
+    {
+        await using var command = database.CreateCommand(sql);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellation), CultureInfo.InvariantCulture);
+    }
+
+    private static TimeSpan CpuOf(int? processId) => processId is { } id ? Ticks($"/proc/{id}/stat") : TimeSpan.Zero;
+
+    private static TimeSpan PostgresCpu()
+    {
+        var total = TimeSpan.Zero;
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), out _) && ReadComm(directory) == "postgres")
+            {
+                total += Ticks(Path.Combine(directory, "stat"));
+            }
+        }
+
+        return total;
+    }
+
+    private static string? ReadComm(string directory)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(directory, "comm")).Trim();
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>utime + stime of a <c>/proc/…/stat</c> line (fields 14 and 15, after the parenthesised name).</summary>
+    private static TimeSpan Ticks(string statPath)
+    {
+        try
+        {
+            var line = File.ReadAllText(statPath);
+            var fields = line[(line.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / TicksPerSecond);
+        }
+        catch (IOException)
+        {
+            return TimeSpan.Zero;
+        }
+    }
+}
