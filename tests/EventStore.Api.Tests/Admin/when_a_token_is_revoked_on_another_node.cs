@@ -12,33 +12,16 @@ namespace EventStore.Api.Tests.Admin;
 /// node, or from the command line, is refused by every other node within the bound, including a node whose
 /// listening connection was lost meanwhile. Two API processes on one database.
 /// </summary>
-public sealed class when_a_token_is_revoked_on_another_node(PostgresServer postgres) : IAsyncLifetime
+public sealed class when_a_token_is_revoked_on_another_node(PostgresServer postgres) : TwoNodes(postgres, "revocation")
 {
     /// <summary>What the documentation promises is about a second; the poll allows for a loaded CI machine.</summary>
     private static readonly TimeSpan RefusalDeadline = TimeSpan.FromSeconds(15);
 
-    private string connectionString = "";
-    private ApiProcess? first;
-    private ApiProcess? second;
-
-    public async ValueTask InitializeAsync()
-    {
-        connectionString = await postgres.CreateDatabaseAsync("revocation");
-        first = await TwoTenantService.StartAsync(connectionString);
-        second = await TwoTenantService.StartAsync(connectionString);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await (first?.DisposeAsync() ?? ValueTask.CompletedTask);
-        await (second?.DisposeAsync() ?? ValueTask.CompletedTask);
-    }
-
     [Fact]
     public async Task the_other_node_refuses_it_although_it_had_accepted_it_before()
     {
-        using var one = first!.Client();
-        using var other = second!.Client();
+        using var one = First.Client();
+        using var other = Second.Client();
         var (id, secret) = await IssueAsync(one);
         await ShouldBeAcceptedAsync(other, secret, "the other node knows the token (and caches it)");
 
@@ -51,8 +34,8 @@ public sealed class when_a_token_is_revoked_on_another_node(PostgresServer postg
     [Fact]
     public async Task a_revocation_from_the_command_line_reaches_every_running_node()
     {
-        using var one = first!.Client();
-        using var other = second!.Client();
+        using var one = First.Client();
+        using var other = Second.Client();
         var (id, secret) = await IssueAsync(one);
         await ShouldBeAcceptedAsync(one, secret, "cached by the first node");
         await ShouldBeAcceptedAsync(other, secret, "cached by the second node");
@@ -60,7 +43,7 @@ public sealed class when_a_token_is_revoked_on_another_node(PostgresServer postg
         var revoked = await ServiceProcess.RunAsync(new Dictionary<string, string?>
         {
             ["DOTNET_ENVIRONMENT"] = "Testing",
-            ["ConnectionStrings__Postgres"] = connectionString,
+            ["ConnectionStrings__Postgres"] = ConnectionString,
             ["Workspaces__0__Id"] = "acme",
             ["Logging__LogLevel__Default"] = "Warning",
         }, "tokens", "revoke", id);
@@ -73,15 +56,15 @@ public sealed class when_a_token_is_revoked_on_another_node(PostgresServer postg
     [Fact]
     public async Task a_node_that_lost_its_listening_connection_stops_trusting_its_cache()
     {
-        using var one = first!.Client();
-        using var other = second!.Client();
+        using var one = First.Client();
+        using var other = Second.Client();
         var (id, secret) = await IssueAsync(one);
         await ShouldBeAcceptedAsync(other, secret, "cached by the second node");
 
         // Every node's listening connection goes; then the token is revoked in a way no node hears of.
-        await Database.ExecuteAsync(connectionString,
+        await Database.ExecuteAsync(ConnectionString,
             "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = 'eventstore-token-revocations'");
-        await Database.ExecuteAsync(connectionString, "update eventstore.access_tokens set revoked_at = now() where id = $1", id);
+        await Database.ExecuteAsync(ConnectionString, "update eventstore.access_tokens set revoked_at = now() where id = $1", id);
 
         await ShouldBeRefusedAsync(other, secret);
     }

@@ -39,9 +39,12 @@ public static class Database
     }
 
     /// <summary>Every row of a one-column query.</summary>
-    public static async Task<IReadOnlyList<T>> ListAsync<T>(this ApiFixture api, string sql, params object[] parameters)
+    public static Task<IReadOnlyList<T>> ListAsync<T>(this ApiFixture api, string sql, params object[] parameters) =>
+        ListAsync<T>(api.ConnectionString, sql, parameters);
+
+    public static async Task<IReadOnlyList<T>> ListAsync<T>(string connectionString, string sql, params object[] parameters)
     {
-        await using var connection = await OpenAsync(api.ConnectionString);
+        await using var connection = await OpenAsync(connectionString);
         await using var command = CommandOn(connection, sql, parameters);
         await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
         var rows = new List<T>();

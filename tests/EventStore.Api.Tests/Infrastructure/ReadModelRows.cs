@@ -20,12 +20,20 @@ public static class ReadModelRows
     public static Task<IReadOnlyList<UserTimeline>> TimelinesIn(this ApiFixture api, string workspace) => api.Store.TimelinesIn(workspace);
 
     /// <summary>How many events a workspace's timelines list.</summary>
-    public static Task<long> TimelineEntriesIn(this ApiFixture api, string workspace) =>
-        api.ScalarAsync<long>("select count(*) from eventstore.timeline_entries where tenant_id = $1", workspace);
+    public static Task<long> TimelineEntriesIn(this ApiFixture api, string workspace) => TimelineEntriesIn(api.ConnectionString, workspace);
+
+    public static Task<long> TimelineEntriesIn(string connectionString, string workspace) =>
+        Database.ScalarAsync<long>(connectionString, "select count(*) from eventstore.timeline_entries where tenant_id = $1", workspace);
 
     /// <summary>How many events a workspace's summaries count (tracked and imported).</summary>
-    public static Task<long> EventsCountedIn(this ApiFixture api, string workspace) =>
-        api.ScalarAsync<long>("select coalesce(sum(count), 0)::bigint from eventstore.event_stats where tenant_id = $1", workspace);
+    public static Task<long> EventsCountedIn(this ApiFixture api, string workspace) => EventsCountedIn(api.ConnectionString, workspace);
+
+    public static Task<long> EventsCountedIn(string connectionString, string workspace) =>
+        Database.ScalarAsync<long>(connectionString, "select coalesce(sum(count), 0)::bigint from eventstore.event_stats where tenant_id = $1", workspace);
+
+    /// <summary>How many tracked events a workspace's hourly activity counts (the console's overview).</summary>
+    public static Task<long> EventsInActivity(string connectionString, string workspace) =>
+        Database.ScalarAsync<long>(connectionString, "select coalesce(sum(count), 0)::bigint from eventstore.event_activity where tenant_id = $1", workspace);
 
     /// <summary>The "created_at:seq" keyset position of a timeline's newest row: what the next cursor of a one-event first page holds.</summary>
     public static Task<string> NewestTimelinePosition(this ApiFixture api, string workspace, string timelineId) =>
