@@ -23,6 +23,14 @@ internal sealed record IssuedTokenPoint(int Concurrency, WrkResult Issued, WrkRe
     public double ConfiguredPerSecond => Configured.CountOf(202) / Configured.Duration.TotalSeconds;
 }
 
+/// <summary>POST /events with the load split over two API processes on one database, beside one node at the same total concurrency.</summary>
+internal sealed record TwoNodePoint(int Concurrency, WrkResult First, WrkResult Second, PhaseCost Cost, WrkResult OneNode, RawInsertResult BaselineA)
+{
+    public double AcceptedPerSecond => (First.CountOf(202) + Second.CountOf(202)) / First.Duration.TotalSeconds;
+
+    public double OneNodePerSecond => OneNode.CountOf(202) / OneNode.Duration.TotalSeconds;
+}
+
 /// <summary>One read phase: a request kind at a concurrency.</summary>
 internal sealed record ReadPoint(string Request, string Store, int Concurrency, WrkResult Result);
 
@@ -63,6 +71,8 @@ internal sealed class BenchmarkResults
     public (PhaseCost Api, PhaseCost BaselineA)? EventCost { get; set; }
 
     public DiskCost? Disk { get; set; }
+
+    public TwoNodePoint? TwoNodes { get; set; }
 
     public void Note(string note)
     {

@@ -74,6 +74,13 @@ internal static class ResultTables
                 $"baseline A: {Rate(baseline.WalBytesPerEvent)} B per row ({Ratio(api.WalBytesPerEvent / baseline.WalBytesPerEvent)}x)");
         }
 
+        if (results.TwoNodes is { } two)
+        {
+            table.Add($"POST /events at concurrency {two.Concurrency} over two API processes on one database", $"{Rate(two.AcceptedPerSecond)} req/s",
+                $"{Ratio(two.AcceptedPerSecond / two.OneNodePerSecond)}x one node's {Rate(two.OneNodePerSecond)}, {Ratio(two.AcceptedPerSecond / two.BaselineA.RowsPerSecond)}x baseline A; " +
+                $"per event: both APIs {Rate(two.Cost.ApiMicrosecondsPerEvent)} µs, PostgreSQL {Rate(two.Cost.PostgresMicrosecondsPerEvent)} µs of CPU, {Rate(two.Cost.WalBytesPerEvent)} B of WAL");
+        }
+
         if (results.Disk is { } disk)
         {
             table.Add("disk per stored event (every table and index of the service)", $"{Rate(disk.StoreBytesPerEvent)} B",

@@ -30,15 +30,16 @@ internal static class EventCost
 {
     private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
 
-    public static async Task<Func<long, Task<PhaseCost>>> StartAsync(int? apiProcessId, NpgsqlDataSource database, CancellationToken cancellation)
+    /// <summary>Starts counting; the function, called with the events the phase stored, gives its cost.</summary>
+    public static async Task<Func<long, Task<PhaseCost>>> StartAsync(IReadOnlyList<int> apiProcessIds, NpgsqlDataSource database, CancellationToken cancellation)
     {
-        var api = CpuOf(apiProcessId);
+        var api = CpuOf(apiProcessIds);
         var postgres = PostgresCpu();
         var wal = await WalPositionAsync(database, cancellation);
         return async events =>
         {
             var walAfter = await WalPositionAsync(database, cancellation);
-            return new PhaseCost(CpuOf(apiProcessId) - api, PostgresCpu() - postgres, walAfter - wal, Math.Max(1, events));
+            return new PhaseCost(CpuOf(apiProcessIds) - api, PostgresCpu() - postgres, walAfter - wal, Math.Max(1, events));
         };
     }
 
@@ -62,7 +63,8 @@ internal static class EventCost
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellation), CultureInfo.InvariantCulture);
     }
 
-    private static TimeSpan CpuOf(int? processId) => processId is { } id ? Ticks($"/proc/{id}/stat") : TimeSpan.Zero;
+    private static TimeSpan CpuOf(IReadOnlyList<int> processIds) =>
+        processIds.Aggregate(TimeSpan.Zero, (total, id) => total + Ticks($"/proc/{id}/stat"));
 
     private static TimeSpan PostgresCpu()
     {

@@ -54,11 +54,11 @@ internal static class IngestBenchmark
         {
             var duration = options.PhaseDuration;
             Console.WriteLine($"-- concurrency {concurrency}");
-            var baselineCost = concurrency == CostConcurrency ? await EventCost.StartAsync(null, baseline, cancellation) : null;
+            var baselineCost = concurrency == CostConcurrency ? await EventCost.StartAsync([], baseline, cancellation) : null;
             var baselineA = await RawInsertBaseline.RunAsync(baseline, concurrency, 1, duration, context.NextPhaseBase(), options.IngestUsers, cancellation);
             var baselineACost = baselineCost is null ? null : await baselineCost(baselineA.Rows);
             Console.WriteLine($"  baseline A (1 row/statement):  {baselineA.RowsPerSecond,10:N0} rows/s  p50 {baselineA.P50Milliseconds:0.00} ms  p99 {baselineA.P99Milliseconds:0.00} ms");
-            var singleCost = concurrency == CostConcurrency ? await EventCost.StartAsync(api.Id, store, cancellation) : null;
+            var singleCost = concurrency == CostConcurrency ? await EventCost.StartAsync([api.Id], store, cancellation) : null;
             var single = await SingleEventIngest.RunAsync(context, api, store, concurrency, duration, recordCheck: true, cancellation);
             if (singleCost is not null && baselineACost is not null)
             {
@@ -86,6 +86,11 @@ internal static class IngestBenchmark
                 results.IssuedToken = new IssuedTokenPoint(concurrency, issued, single);
                 Console.WriteLine($"  POST /events, issued token:    {results.IssuedToken.IssuedPerSecond,10:N0} req/s   p50 {issued.P50Milliseconds:0.00} ms  p99 {issued.P99Milliseconds:0.00} ms");
             }
+        }
+
+        if (results.Ingest.FirstOrDefault(point => point.Concurrency == CostConcurrency) is { SingleEvents: { } oneNode } point)
+        {
+            results.TwoNodes = await TwoNodeIngest.RunAsync(context, api, storeDatabase, store, CostConcurrency, oneNode, point.BaselineA, cancellation);
         }
 
         results.PeakResidentBytes["API after the ingestion phases"] = api.PeakResidentBytes();
