@@ -33,12 +33,20 @@ public static class DocsSandbox
     private const char Marker = '\u001e';
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(10);
 
-    /// <summary>Null when this machine can make the namespaces (root, util-linux's unshare, iproute2's ip); otherwise why not.</summary>
+    /// <summary>
+    /// Null when this machine can make the namespaces (root, util-linux's unshare, iproute2's ip) and the checkout stays
+    /// visible in them; otherwise why not.
+    /// </summary>
     public static string? Unavailable()
     {
         if (!Environment.IsPrivilegedProcess)
         {
             return "the docs check runs the documented commands in namespaces of their own, which needs root (CI runs as root)";
+        }
+
+        if ((ServiceBuild.RepositoryRoot() + "/").StartsWith("/tmp/", StringComparison.Ordinal))
+        {
+            return "the sandbox gives the documented commands a private /tmp, which would hide this checkout: clone it outside /tmp";
         }
 
         try
