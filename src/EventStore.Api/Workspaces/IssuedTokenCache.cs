@@ -28,7 +28,8 @@ public sealed class IssuedTokenCache(NpgsqlDataSource listener, ILogger<IssuedTo
     /// <summary>Beyond this many entries the cache starts over: issued tokens are few, guessed ones are never cached.</summary>
     private const int MaxEntries = 10_000;
 
-    private readonly ConcurrentDictionary<string, (byte[] Digest, TokenOwner Owner)> byDigest = new(StringComparer.Ordinal);
+    /// <summary>By the hex of the token's SHA-256 digest: a hit is the same digest, so nothing more to compare.</summary>
+    private readonly ConcurrentDictionary<string, TokenOwner> byDigest = new(StringComparer.Ordinal);
     private volatile bool listening;
     private long generation;
 
@@ -36,13 +37,10 @@ public sealed class IssuedTokenCache(NpgsqlDataSource listener, ILogger<IssuedTo
     public long Generation => Interlocked.Read(ref generation);
 
     /// <summary>The owner of a cached token, while this node is listening for revocations.</summary>
-    public TokenOwner? Find(string key, byte[] digest) =>
-        listening && byDigest.TryGetValue(key, out var entry) && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(entry.Digest, digest)
-            ? entry.Owner
-            : null;
+    public TokenOwner? Find(string key) => listening && byDigest.TryGetValue(key, out var owner) ? owner : null;
 
     /// <summary>Remembers a token found valid, unless a revocation (or a lost connection) came after <paramref name="seen"/>.</summary>
-    public void Add(string key, byte[] digest, TokenOwner owner, long seen)
+    public void Add(string key, TokenOwner owner, long seen)
     {
         if (!listening || seen != Generation)
         {
@@ -54,7 +52,7 @@ public sealed class IssuedTokenCache(NpgsqlDataSource listener, ILogger<IssuedTo
             byDigest.Clear();
         }
 
-        byDigest[key] = (digest, owner);
+        byDigest[key] = owner;
         if (seen != Generation)
         {
             // A revocation cleared the cache while this entry went in: take it out again.

@@ -132,7 +132,7 @@ public sealed class IssuedTokens(NpgsqlDataSource dataSource, AccessTokens confi
 
         var digest = AccessTokens.Digest(presented);
         var key = Convert.ToHexString(digest);
-        if (cache.Find(key, digest) is { } cached)
+        if (cache.Find(key) is { } cached)
         {
             return configured.IsWorkspace(cached.Workspace!) ? cached : null;
         }
@@ -141,7 +141,7 @@ public sealed class IssuedTokens(NpgsqlDataSource dataSource, AccessTokens confi
         var owner = await LookUpAsync(digest, cancellation);
         if (owner is not null)
         {
-            cache.Add(key, digest, owner, seen);
+            cache.Add(key, owner, seen);
         }
 
         return owner is not null && configured.IsWorkspace(owner.Workspace!) ? owner : null;

@@ -38,18 +38,10 @@ public sealed class when_rebuilding_while_events_are_posted(ApiFixture api) : IC
             await PostOne();
         }
 
-        using var stop = new CancellationTokenSource();
-        var clients = Enumerable.Range(0, Clients).Select(_ => Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                await PostOne();
-            }
-        }, cancellation)).ToList();
-
         JsonNode finished;
         int duringRebuild;
-        try
+        // Clients that keep posting until the rebuild has finished and a few events more.
+        await using (Senders.Start(Clients, PostOne))
         {
             var job = await StartRebuildAsync(api, "all");
             var before = accepted.Count;
@@ -58,12 +50,6 @@ public sealed class when_rebuilding_while_events_are_posted(ApiFixture api) : IC
             // A few more after the switch, so that events land on the rebuilt tables too.
             var after = accepted.Count;
             await Waits.Until(() => accepted.Count >= after + 50, TimeSpan.FromSeconds(30), "50 more events accepted after the rebuild");
-        }
-        finally
-        {
-            // Whatever failed above, the clients stop and their own failures are reported.
-            await stop.CancelAsync();
-            await Task.WhenAll(clients);
         }
 
         ((string)finished["state"]!).ShouldBe("succeeded", finished.ToJsonString());

@@ -39,18 +39,10 @@ public sealed class when_one_node_rebuilds_while_another_ingests(PostgresServer 
             await PostOne();
         }
 
-        using var stop = new CancellationTokenSource();
-        var clients = Enumerable.Range(0, Clients).Select(_ => Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                await PostOne();
-            }
-        }, cancellation)).ToList();
-
         JsonNode finished;
         int duringRebuild;
-        try
+        // Clients that keep posting until the rebuild has finished and a few events more.
+        await using (Senders.Start(Clients, PostOne))
         {
             var (status, body) = await operator_.SendAsync(HttpMethod.Post, "/admin/projections/all/rebuild", ApiFixture.AdminToken, cancellation: cancellation);
             status.ShouldBe(HttpStatusCode.Accepted, body);
@@ -60,11 +52,6 @@ public sealed class when_one_node_rebuilds_while_another_ingests(PostgresServer 
             duringRebuild = accepted.Count - before;
             var after = accepted.Count;
             await Waits.Until(() => accepted.Count >= after + 50, TimeSpan.FromSeconds(30), "50 more events accepted after the rebuild");
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await Task.WhenAll(clients);
         }
 
         ((string)finished["state"]!).ShouldBe("succeeded", finished.ToJsonString());

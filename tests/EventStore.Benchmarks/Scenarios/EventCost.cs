@@ -28,7 +28,7 @@ internal sealed record DiskCost(long StoreBytes, long StoredEvents, long RawByte
 /// </summary>
 internal static class EventCost
 {
-    private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
+    private const double TicksPerSecond = 100; // USER_HZ on Linux
 
     /// <summary>Starts counting; the function, called with the events the phase stored, gives its cost.</summary>
     public static async Task<Func<long, Task<PhaseCost>>> StartAsync(IReadOnlyList<int> apiProcessIds, NpgsqlDataSource database, CancellationToken cancellation)
