@@ -57,6 +57,7 @@ builder.Services.AddServiceSettings();
 builder.Services.AddSingleton<BulkAdmission>();
 builder.Services.AddSingleton<ExportAdmission>();
 builder.Services.AddSingleton<EventNameCatalogCache>();
+builder.Services.AddSingleton(new KnownTimelineIds());
 builder.Services.AddSingleton<EventCommitter>();
 builder.Services.AddHostedService(services => services.GetRequiredService<EventCommitter>());
 builder.Services.AddSingleton(_ => AccessTokens.FromConfiguration(builder.Configuration));

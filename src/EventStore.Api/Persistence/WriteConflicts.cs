@@ -49,7 +49,7 @@ public static class WriteConflicts
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is NpgsqlException { IsTransient: true } or System.Net.Sockets.SocketException)
+            if (e is NpgsqlException { IsTransient: true } or System.Net.Sockets.SocketException or ConnectionBrokenException)
             {
                 return true;
             }
@@ -105,3 +105,6 @@ public static class WriteConflicts
         return null;
     }
 }
+
+/// <summary>The connection to PostgreSQL broke while a transaction was open on it: an outage, not a fault of the request.</summary>
+public sealed class ConnectionBrokenException(Exception inner) : Exception("The connection to PostgreSQL broke during a transaction", inner);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using EventStore.Api.Persistence;
 using EventStore.Domain.EventNames;
+using EventStore.Domain.Tracking;
 using Marten;
 using Marten.Services.BatchQuerying;
 
@@ -20,6 +21,9 @@ public sealed class EventNameCatalogCache
         $"from {EventStoreSchema.SchemaName}.mt_doc_eventnamecatalog where id = ? and tenant_id = ?), '')";
 
     private readonly ConcurrentDictionary<string, (string Version, EventNameCatalog Catalog)> catalogs = new(StringComparer.Ordinal);
+
+    /// <summary>Whether the catalog this node last read has the name (null: none read yet for the workspace).</summary>
+    public bool? Knows(string workspace, EventName name) => catalogs.TryGetValue(workspace, out var entry) ? entry.Catalog.Knows(name) : null;
 
     /// <summary>Queues the read on a batch; the function gives the catalog once the batch has run.</summary>
     public Func<Task<EventNameCatalog>> Read(IBatchedQuery batch, IDocumentSession session)

@@ -22,11 +22,12 @@ public static class StreamLocks
             : batch.Query<string>(LockSql, workspace, streams.Order(StringComparer.Ordinal).ToArray());
 
     /// <summary>A timeline read before the locks but gone when they were taken was erased meanwhile: decide again.</summary>
-    public static void Require(IReadOnlyCollection<string> timelines, IReadOnlyList<string> locked)
+    public static void Require(IReadOnlyCollection<string> timelines, IReadOnlySet<string> locked)
     {
-        if (locked.Count < timelines.Count)
+        var erased = timelines.Count(timeline => !locked.Contains(timeline));
+        if (erased > 0)
         {
-            throw new WriteConflictException($"{timelines.Count - locked.Count} timeline(s) were erased while the group was decided");
+            throw new WriteConflictException($"{erased} timeline(s) were erased while the group was decided");
         }
     }
 }

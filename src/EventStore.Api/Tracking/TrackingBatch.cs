@@ -7,6 +7,7 @@ using EventStore.Domain.Timelines;
 using EventStore.Domain.Tracking;
 using JasperFx.Events;
 using Marten;
+using Marten.Services.BatchQuerying;
 
 namespace EventStore.Api.Tracking;
 
@@ -19,21 +20,50 @@ public sealed record TrackingWork(IReadOnlyList<TrackEvent> Commands, bool Atomi
 /// are committed in one transaction (group commit). Commands are decided in arrival order, each seeing
 /// the effects of those before it: a new user started by one command is found by the next, an event
 /// repeated within the group is a duplicate, a name activated by one takes the slot for the others.
-/// State is read with three round trips for the whole group, whatever its size.
+/// State is read in one round trip for the whole group when the node knows where its users' timelines are
+/// (<see cref="KnownTimelineIds"/>), in two otherwise, whatever its size.
 /// </summary>
 public static class TrackingBatch
 {
     public static async Task<IReadOnlyList<IReadOnlyList<TrackOutcome>>> StageAsync(
-        IDocumentSession session, IReadOnlyList<TrackingWork> work, TrackingRules rules, EventNameCatalogCache catalogs, CancellationToken cancellation)
+        IDocumentSession session, IReadOnlyList<TrackingWork> work, TrackingRules rules, EventNameCatalogCache catalogs, KnownTimelineIds? known,
+        CancellationToken cancellation)
     {
         var workspace = session.TenantId;
         var commands = work.SelectMany(w => w.Commands).ToList();
-        var state = await LoadAsync(session, commands, catalogs, cancellation);
+
+        // Everything is read inside the group's transaction (the session is on it). With the node's guess of which
+        // timelines the commands land on, their streams are locked (StreamLocks) and their occurrence keys read in the
+        // same round trip as the users: no writer can change those streams before the commit, so the keys and users
+        // read after the locks stay true, and concurrent groups queue on the same rows in the same order.
+        var guess = known is null ? null : Guess(workspace, commands, known, catalogs);
+        var batch = session.CreateBatchQuery();
+        var guessedLocks = guess is null ? null : StreamLocks.Lock(batch, workspace, guess.Streams);
+        var guessedKeys = guess is null ? null : OccurrenceKeys.Find(batch, workspace, guess.Keys);
+        var guessedCatalog = guess is { LocksCatalog: true } ? batch.Events.FetchForWriting<EventNameCatalog>(EventNameCatalog.StreamKey) : null;
+        var loaded = Load(batch, session, commands, catalogs);
+        await batch.Execute(cancellation);
+
+        var state = await loaded();
+        var catalogWriter = guessedCatalog is null ? null : await guessedCatalog;
+        if (catalogWriter is not null)
+        {
+            state.Catalog = catalogWriter.Aggregate ?? new EventNameCatalog();
+        }
+
+        if (known is not null)
+        {
+            foreach (var command in commands)
+            {
+                var stored = state.Known(command.Who);
+                known.Learn(workspace, command.Who, stored.ByUserId, stored.ByEmail);
+            }
+        }
 
         // First pass on a scratch copy: which existing timelines the commands land on, so that their
         // occurrence keys (and any identity change, and any new name) are read in one go.
         var scratch = state.Clone();
-        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var keys = new List<(string Stream, string Key)>();
         var landing = new HashSet<string>(StringComparer.Ordinal);
         var identityChanged = new HashSet<string>(StringComparer.Ordinal);
         var newNames = false;
@@ -46,7 +76,7 @@ public static class TrackingBatch
                 if (state.Loaded(r.Timeline.Id) is { } stored)
                 {
                     landing.Add(stored.Id);
-                    keys.Add(command.What.KeyFor(stored.Id));
+                    keys.Add((stored.Id, command.What.KeyFor(stored.Id)));
                     if (r.IdentityEvents.Count > 0 || ChangesIdentity(stored, command.Who))
                     {
                         identityChanged.Add(stored.Id);
@@ -57,27 +87,37 @@ public static class TrackingBatch
             newNames |= !state.Catalog.Knows(command.What.Name);
         }
 
-        // The rest is read inside the group's transaction, after locking every existing stream the group writes to
-        // (StreamLocks): no writer can change them before the commit, so the occurrence keys and versions read
-        // next stay true, and concurrent groups queue on the same rows in the same order.
-        await session.BeginTransactionAsync(cancellation);
-        var batch = session.CreateBatchQuery();
-        var locked = StreamLocks.Lock(batch, workspace, newNames ? [.. landing, EventNameCatalog.StreamKey] : landing);
-        var recorded = OccurrenceKeys.Find(batch, workspace, keys);
-        var catalogStream = newNames ? batch.Events.FetchForWriting<EventNameCatalog>(EventNameCatalog.StreamKey) : null;
+        // What the guess did not cover is read now. More locks may be taken only while none is held, so that every
+        // group takes its locks in one order; a wrong guess that already holds some is decided again without one.
+        var locked = new HashSet<string>(guessedLocks is null ? [] : await guessedLocks, StringComparer.Ordinal);
+        var needsCatalog = newNames && catalogWriter is null;
+        var unlocked = landing.Where(id => !locked.Contains(id)).ToList();
+        if ((unlocked.Count > 0 || needsCatalog) && (locked.Count > 0 || catalogWriter is not null))
+        {
+            throw new StaleTimelineGuessException();
+        }
+
+        // Keys read with the guess are true only for the streams that were locked before they were read.
+        state.Recorded.UnionWith(guessedKeys is null ? [] : await guessedKeys);
+        var readUnderLock = new HashSet<string>(guess?.Keys ?? [], StringComparer.Ordinal);
+        var missingKeys = keys.Where(k => !(locked.Contains(k.Stream) && readUnderLock.Contains(k.Key))).Select(k => k.Key).Distinct().ToList();
+        batch = session.CreateBatchQuery();
+        var locks = StreamLocks.Lock(batch, workspace, needsCatalog ? [.. unlocked, EventNameCatalog.StreamKey] : unlocked);
+        var found = OccurrenceKeys.Find(batch, workspace, missingKeys);
+        var catalogStream = needsCatalog ? batch.Events.FetchForWriting<EventNameCatalog>(EventNameCatalog.StreamKey) : null;
         var identityStreams = identityChanged.ToDictionary(id => id, id => batch.Events.FetchForWriting<UserTimeline>(id), StringComparer.Ordinal);
-        if (landing.Count > 0 || newNames)
+        if (unlocked.Count > 0 || needsCatalog || missingKeys.Count > 0 || identityStreams.Count > 0)
         {
             await batch.Execute(cancellation);
         }
 
-        var lockedStreams = await locked;
-        StreamLocks.Require(landing, lockedStreams);
-        state.Locked.UnionWith(lockedStreams);
-        state.Recorded.UnionWith(await recorded);
-        var catalogWriter = catalogStream is null ? null : await catalogStream;
-        if (catalogWriter is not null)
+        locked.UnionWith(await locks);
+        StreamLocks.Require(landing, locked);
+        state.Locked.UnionWith(locked);
+        state.Recorded.UnionWith(await found);
+        if (catalogStream is not null)
         {
+            catalogWriter = await catalogStream;
             state.Catalog = catalogWriter.Aggregate ?? new EventNameCatalog();
         }
 
@@ -107,9 +147,37 @@ public static class TrackingBatch
             results.Add(outcomes);
         }
 
+        foreach (var started in state.Started())
+        {
+            known?.Learn(workspace, started);
+        }
+
         Stage(session, state, catalogWriter);
         return results;
     }
+
+    /// <summary>The streams to lock and keys to read with the users, from the node's guess of where the commands land.</summary>
+    private static TimelineGuess? Guess(string workspace, IReadOnlyList<TrackEvent> commands, KnownTimelineIds known, EventNameCatalogCache catalogs)
+    {
+        var streams = new HashSet<string>(StringComparer.Ordinal);
+        var keys = new List<string>(commands.Count);
+        var locksCatalog = false;
+        foreach (var command in commands)
+        {
+            if (known.Guess(workspace, command.Who) is { } id)
+            {
+                streams.Add(id);
+                keys.Add(command.What.KeyFor(id));
+            }
+
+            locksCatalog |= catalogs.Knows(workspace, command.What.Name) == false;
+        }
+
+        return streams.Count == 0 && !locksCatalog ? null
+            : new TimelineGuess(locksCatalog ? [.. streams, EventNameCatalog.StreamKey] : streams, keys, locksCatalog);
+    }
+
+    private sealed record TimelineGuess(IReadOnlyCollection<string> Streams, IReadOnlyCollection<string> Keys, bool LocksCatalog);
 
     /// <summary>Whether a command could change a stored timeline's identity, whatever the group does before it.</summary>
     private static bool ChangesIdentity(UserTimeline stored, UserReference who) =>
@@ -193,29 +261,30 @@ public static class TrackingBatch
         }
     }
 
-    private static async Task<BatchState> LoadAsync(IDocumentSession session, IReadOnlyList<TrackEvent> commands, EventNameCatalogCache catalogs, CancellationToken cancellation)
+    /// <summary>Queues the reads of the commands' users and of the catalog; the function gives the state once the batch has run.</summary>
+    private static Func<Task<BatchState>> Load(IBatchedQuery batch, IDocumentSession session, IReadOnlyList<TrackEvent> commands, EventNameCatalogCache catalogs)
     {
         var ids = commands.Select(c => c.Who.IntercomUserId).OfType<string>().Distinct().ToArray();
         var userIds = commands.Select(c => c.Who.UserId).OfType<string>().Distinct().ToArray();
         var emailKeys = commands.Select(c => UserReference.EmailKey(c.Who.Email)).OfType<string>().Distinct().ToArray();
 
-        var batch = session.CreateBatchQuery();
         var byId = ids.Length == 0 ? null : batch.LoadMany<UserTimeline>().ById(ids);
         var byUserId = userIds.Length == 0 ? null : batch.Query<UserTimeline>().Where(t => t.UserId.IsOneOf(userIds)).ToList();
         var byEmail = emailKeys.Length == 0 ? null : batch.Query<UserTimeline>().Where(t => t.EmailKey.IsOneOf(emailKeys)).ToList();
         var catalog = catalogs.Read(batch, session);
-        await batch.Execute(cancellation);
-
-        var timelines = new List<UserTimeline>();
-        foreach (var found in new[] { byId, byUserId, byEmail })
+        return async () =>
         {
-            if (found is not null)
+            var timelines = new List<UserTimeline>();
+            foreach (var found in new[] { byId, byUserId, byEmail })
             {
-                timelines.AddRange(await found);
+                if (found is not null)
+                {
+                    timelines.AddRange(await found);
+                }
             }
-        }
 
-        return new BatchState(timelines, await catalog());
+            return new BatchState(timelines, await catalog());
+        };
     }
 
     /// <summary>What the rules see while a group is decided: the stored state plus the group's own effects so far.</summary>
@@ -270,6 +339,9 @@ public static class TrackingBatch
 
         public bool Existing(string id) => loaded.ContainsKey(id);
 
+        /// <summary>The timelines the group starts, as the group leaves them.</summary>
+        public IEnumerable<UserTimeline> Started() => Pending.Keys.Where(id => !Existing(id)).Select(id => byId[id]);
+
         public bool HasWriter(string id) => Writers.ContainsKey(id);
 
         public UserTimeline? Loaded(string id) => loaded.GetValueOrDefault(id);
@@ -277,14 +349,13 @@ public static class TrackingBatch
         public BatchState Clone() => new(this);
 
         /// <summary>Resolves a user against the state so far; changes nothing (see <see cref="Remember"/>).</summary>
-        public Result<ResolvedTimeline> Resolve(string workspace, UserReference who)
-        {
-            var known = new KnownTimelines(
-                who.IntercomUserId is null ? null : byId.GetValueOrDefault(who.IntercomUserId),
-                who.UserId is not null && idByUserId.TryGetValue(who.UserId, out var a) ? byId[a] : null,
-                UserReference.EmailKey(who.Email) is { } key && idByEmailKey.TryGetValue(key, out var b) ? byId[b] : null);
-            return UserTimeline.Resolve(workspace, who, known, NewTimelineId);
-        }
+        public Result<ResolvedTimeline> Resolve(string workspace, UserReference who) => UserTimeline.Resolve(workspace, who, Known(who), NewTimelineId);
+
+        /// <summary>The timelines each identifier of <paramref name="who"/> points to in the state so far.</summary>
+        public KnownTimelines Known(UserReference who) => new(
+            who.IntercomUserId is null ? null : byId.GetValueOrDefault(who.IntercomUserId),
+            who.UserId is not null && idByUserId.TryGetValue(who.UserId, out var a) ? byId[a] : null,
+            UserReference.EmailKey(who.Email) is { } key && idByEmailKey.TryGetValue(key, out var b) ? byId[b] : null);
 
         /// <summary>Makes a timeline as a command left it visible to the commands after it.</summary>
         public void Remember(UserTimeline timeline)
@@ -321,3 +392,6 @@ public static class TrackingBatch
         private static string NewTimelineId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
     }
 }
+
+/// <summary>A group's guess of its users' timelines was wrong while it held locks: the group is decided again without a guess.</summary>
+public sealed class StaleTimelineGuessException() : Exception("The node's guess of the group's timelines was out of date");

@@ -92,6 +92,21 @@ public sealed class when_a_commit_fails_for_one_request(FailingCommitService api
         (await api.TrackedIn(api.Workspace)).Count(e => e.UserId == "recovers").ShouldBe(1);
     }
 
+    [Fact]
+    public async Task stores_nothing_of_a_known_users_failed_request_whose_commit_rode_with_its_writes()
+    {
+        (await Post("known-doomed", "first", 1_700_000_000)).Status.ShouldBe(HttpStatusCode.Accepted);
+        await using (await CommitFailures.FailEveryCommitOf(api, "known-doomed"))
+        {
+            (await Post("known-doomed", "second", 1_700_000_001)).ShouldBeServerFailure();
+        }
+
+        (await api.TrackedIn(api.Workspace)).Where(e => e.UserId == "known-doomed").Select(e => e.Name).ShouldBe(["first"],
+            "a plain append's group sends its COMMIT with its statements; the failing one stops the batch before it");
+        (await Post("known-doomed", "second", 1_700_000_001)).Status.ShouldBe(HttpStatusCode.Accepted, "no occurrence key of the failed event was kept");
+        (await api.TrackedIn(api.Workspace)).Count(e => e.UserId == "known-doomed").ShouldBe(2);
+    }
+
     private Task<Response> Post(string user, string name, long createdAt) =>
         api.Host.PostEvent(Scenarios.Event(name: name, userId: user, createdAt: createdAt), api.Token);
 
