@@ -81,6 +81,9 @@ builder.AddManagementAddress();
 // One connection pool for Marten and for the read side's own SQL.
 var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "eventstore" }.Build();
 builder.Services.AddSingleton(_ => dataSource);
+// Group commits' own pool (Tracking/EventCommitter.cs): their transactions leave no session state behind, so their
+// connections skip Npgsql's reset when they go back to the pool.
+builder.Services.AddKeyedSingleton(EventCommitter.ConnectionsKey, (_, _) => EventCommitter.Connections(connectionString));
 builder.Services.AddSingleton<PageCursors>();
 // Operations/: projection status and online rebuilds (ADR 0011), Operations:Rebuild:* settings.
 builder.Services.AddProjectionOperations();
