@@ -1,0 +1,33 @@
+using EventStore.Api.Tests.Infrastructure;
+
+namespace EventStore.Api.Tests.Reliability;
+
+/// <summary>Of two nodes on one database, one is the leader and only it runs the once-per-cluster work (ADR 0019).</summary>
+public sealed class when_two_nodes_elect_a_leader(PostgresServer postgres) : TwoNodesWithALeader(postgres, "leader_elected")
+{
+    [Fact(Timeout = TestTimeouts.Scenario)]
+    public async Task only_the_leader_purges_expired_keys()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var (leader, follower) = await LeaderAsync();
+        await InsertExpiredKeyAsync("expired-before-any-failure", cancellation);
+
+        // Every node would have purged three times by now if every node purged.
+        await Waits.Until(() => Count(leader, Purging) >= 3, Deadline, "the leader to purge three times");
+        (await KeyExistsAsync("expired-before-any-failure", cancellation)).ShouldBeFalse("the leader deletes expired keys");
+        Count(follower, Purging).ShouldBe(0, $"the follower never purges; its output:{Environment.NewLine}{follower.OutputTail}");
+        Leads(follower).ShouldBeFalse("one leader at a time");
+    }
+
+    [Fact(Timeout = TestTimeouts.Scenario)]
+    public async Task each_reports_whether_it_leads_in_its_metrics()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var (leader, follower) = await LeaderAsync();
+        using var toLeader = leader.Client();
+        using var toFollower = follower.Client();
+
+        (await toLeader.GetStringAsync("/metrics", cancellation)).ShouldMatch("(?m)^eventstore_leader(\\{[^}]*\\})? 1$");
+        (await toFollower.GetStringAsync("/metrics", cancellation)).ShouldMatch("(?m)^eventstore_leader(\\{[^}]*\\})? 0$");
+    }
+}
