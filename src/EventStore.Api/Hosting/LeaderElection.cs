@@ -47,6 +47,7 @@ public sealed class LeaderElection(NpgsqlDataSource lockSource, IEnumerable<ILea
     public const string ApplicationName = "eventstore-leader";
 
     private readonly IReadOnlyList<ILeaderWork> work = [.. work];
+
     /// <summary>Whether this node runs the leader's work right now (the <c>eventstore.leader</c> gauge).</summary>
     private volatile bool isLeader;
 
@@ -84,6 +85,11 @@ public sealed class LeaderElection(NpgsqlDataSource lockSource, IEnumerable<ILea
             {
                 // The database is unavailable or the connection was lost: try again on a new one.
                 logger.LogDebug(e, "Leader election: the lock's connection failed");
+            }
+            catch (Exception e)
+            {
+                // Whatever else failed, the election must not stop the service: try again on a new connection.
+                logger.LogWarning(e, "Leader election failed; trying again");
             }
 
             await Task.Delay(options.Value.CheckInterval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -168,10 +174,12 @@ public static class LeaderElectionSetup
 {
     public static IServiceCollection AddLeaderElection(this IServiceCollection services, string connectionString)
     {
-        services.AddSingleton(provider => new LeaderElection(
-            LeaderElection.LockSource(connectionString, provider.GetRequiredService<IOptions<LeadershipOptions>>().Value.CheckInterval),
-            provider.GetServices<ILeaderWork>(), provider.GetRequiredService<IOptions<LeadershipOptions>>(),
-            provider.GetRequiredService<ILogger<LeaderElection>>()));
+        services.AddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<LeadershipOptions>>();
+            return new LeaderElection(LeaderElection.LockSource(connectionString, options.Value.CheckInterval),
+                provider.GetServices<ILeaderWork>(), options, provider.GetRequiredService<ILogger<LeaderElection>>());
+        });
         services.AddHostedService(provider => provider.GetRequiredService<LeaderElection>());
         return services;
     }
