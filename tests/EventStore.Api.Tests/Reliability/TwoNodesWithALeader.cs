@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using EventStore.Api.Tests.Infrastructure;
 using Npgsql;
 
@@ -7,7 +8,7 @@ namespace EventStore.Api.Tests.Reliability;
 /// Two API processes on one database that elect a leader every second and purge expired idempotency keys every second
 /// (Hosting/LeaderElection.cs); each logs when it becomes the leader and each purge it runs.
 /// </summary>
-public abstract class TwoNodesWithALeader(PostgresServer postgres, string database) : TwoNodes(postgres, database)
+public abstract partial class TwoNodesWithALeader(PostgresServer postgres, string database) : TwoNodes(postgres, database)
 {
     public const string BecameLeader = "This node is the leader";
     public const string Purging = "Deleting expired idempotency keys";
@@ -34,6 +35,14 @@ public abstract class TwoNodesWithALeader(PostgresServer postgres, string databa
 
     protected static int Count(ApiProcess node, string message) => node.Lines.Count(line => line.Contains(message, StringComparison.Ordinal));
 
+    /// <summary>What the node's <c>/metrics</c> says of <c>eventstore_leader</c>: 1 when it leads, 0 when not.</summary>
+    protected static async Task<string?> LeaderGaugeAsync(ApiProcess node, CancellationToken cancellation)
+    {
+        using var client = node.Client();
+        var gauge = LeaderGauge().Match(await client.GetStringAsync("/metrics", cancellation));
+        return gauge.Success ? gauge.Groups["value"].Value : null;
+    }
+
     /// <summary>A stored response older than the 24 h retention, as a purge would find it.</summary>
     protected async Task InsertExpiredKeyAsync(string key, CancellationToken cancellation) =>
         await ExecuteAsync(
@@ -56,4 +65,7 @@ public abstract class TwoNodesWithALeader(PostgresServer postgres, string databa
 
         return await command.ExecuteScalarAsync(cancellation);
     }
+
+    [GeneratedRegex(@"(?m)^eventstore_leader(\{[^}]*\})? (?<value>\d+)$")]
+    private static partial Regex LeaderGauge();
 }

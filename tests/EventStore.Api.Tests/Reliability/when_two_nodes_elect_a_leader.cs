@@ -25,10 +25,8 @@ public sealed class when_two_nodes_elect_a_leader(PostgresServer postgres) : Two
     {
         var cancellation = TestContext.Current.CancellationToken;
         var (leader, follower) = await LeaderAsync();
-        using var toLeader = leader.Client();
-        using var toFollower = follower.Client();
 
-        (await toLeader.GetStringAsync("/metrics", cancellation)).ShouldMatch("(?m)^eventstore_leader(\\{[^}]*\\})? 1$");
-        (await toFollower.GetStringAsync("/metrics", cancellation)).ShouldMatch("(?m)^eventstore_leader(\\{[^}]*\\})? 0$");
+        (await LeaderGaugeAsync(leader, cancellation)).ShouldBe("1");
+        (await LeaderGaugeAsync(follower, cancellation)).ShouldBe("0");
     }
 }
