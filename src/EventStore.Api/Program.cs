@@ -66,6 +66,8 @@ builder.Services.AddSingleton(_ => AccessTokens.FromConfiguration(builder.Config
 builder.Services.AddSingleton<IssuedTokens>();
 builder.Services.AddSingleton(services => new IssuedTokenCache(IssuedTokenCache.ListenerSource(connectionString), services.GetRequiredService<ILogger<IssuedTokenCache>>()));
 builder.Services.AddHostedService(services => services.GetRequiredService<IssuedTokenCache>());
+// Hosting/LeaderElection.cs: one node runs the once-per-cluster work (the idempotency-key purge), another takes over when it dies.
+builder.Services.AddLeaderElection(connectionString);
 builder.Services.AddAccessTokenAuthentication();
 // Browser/: the widget script and the endpoint web pages track through (Workspaces:N:Browser:*, Browser:*; ADR 0014).
 builder.Services.AddBrowserTracking();

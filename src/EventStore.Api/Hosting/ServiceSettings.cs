@@ -37,6 +37,7 @@ public static class ServiceSettings
         new SettingsSection<ExportOptions>("Privacy:Export"),
         new SettingsSection<BrowserLimits>("Browser"),
         new SettingsSection<RebuildOptions>("Operations:Rebuild"),
+        new SettingsSection<LeadershipOptions>("Leadership"),
     ];
 
     public static IServiceCollection AddServiceSettings(this IServiceCollection services)

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using EventStore.Api.Errors;
+using EventStore.Api.Hosting;
 using EventStore.Api.Persistence;
 using EventStore.Api.Workspaces;
 using Microsoft.Extensions.Options;
@@ -27,7 +28,7 @@ public sealed class IdempotencyOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan AbandonedAfter { get; set; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>How often each node deletes expired keys (<see cref="IdempotencyKeyPurge"/>).</summary>
+    /// <summary>How often the leader deletes expired keys (<see cref="IdempotencyKeyPurge"/>).</summary>
     public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromMinutes(10);
 }
 
@@ -348,10 +349,10 @@ public sealed class IdempotencyStore(NpgsqlDataSource dataSource, IOptions<Idemp
 
 /// <summary>
 /// Deletes expired keys (older than <c>Idempotency:Retention</c>) every <c>Idempotency:PurgeInterval</c>, the first
-/// time one interval after the node starts. Every node runs it: batches skip the rows another node is deleting, and deleting what is
-/// already gone is a no-op, so nodes never wait for each other nor do the work twice.
+/// time one interval after its node became the leader: one node of the cluster does it (<see cref="LeaderElection"/>).
+/// Batches skip rows another transaction is deleting, so a former leader finishing its batch never blocks the new one.
 /// </summary>
-public sealed class IdempotencyKeyPurge(NpgsqlDataSource dataSource, IOptions<IdempotencyOptions> options, ILogger<IdempotencyKeyPurge> logger) : BackgroundService
+public sealed class IdempotencyKeyPurge(NpgsqlDataSource dataSource, IOptions<IdempotencyOptions> options, ILogger<IdempotencyKeyPurge> logger) : ILeaderWork
 {
     /// <summary>Rows per statement: short transactions, whatever the backlog.</summary>
     private const int Batch = 5000;
@@ -360,14 +361,17 @@ public sealed class IdempotencyKeyPurge(NpgsqlDataSource dataSource, IOptions<Id
         $"delete from {IdempotencyKeys.Table.QualifiedName} where ctid in (select ctid from {IdempotencyKeys.Table.QualifiedName} " +
         "where claimed_at < now() - $1 limit $2 for update skip locked)";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public string Name => "the idempotency-key purge";
+
+    public async Task RunAsync(CancellationToken leadership)
     {
-        // The first purge one interval after start: by then start-up has created or migrated the schema.
-        while (await Pause(options.Value.PurgeInterval, stoppingToken))
+        // The first purge one interval after the leadership begins: by then start-up has created or migrated the schema.
+        while (await Pause(options.Value.PurgeInterval, leadership))
         {
             try
             {
-                await PurgeAsync(stoppingToken);
+                logger.LogDebug("Deleting expired idempotency keys");
+                await PurgeAsync(leadership);
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException)
             {

@@ -1,3 +1,5 @@
+using EventStore.Api.Hosting;
+
 namespace EventStore.Api.Protection;
 
 /// <summary>
@@ -13,7 +15,8 @@ public static class ProtectionSetup
         builder.Services.AddSingleton<IWorkspaceRateLimiter, FixedWindowRateLimiter>();
         builder.Services.AddSingleton<AuthenticationThrottle>();
         builder.Services.AddSingleton<IdempotencyStore>();
-        builder.Services.AddHostedService<IdempotencyKeyPurge>();
+        // Run by the leader only (Hosting/LeaderElection.cs).
+        builder.Services.AddSingleton<ILeaderWork, IdempotencyKeyPurge>();
         return builder;
     }
 

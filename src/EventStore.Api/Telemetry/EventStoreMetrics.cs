@@ -58,6 +58,7 @@ public static class EventStoreMetrics
         });
 
     private static volatile Func<IEnumerable<Measurement<long>>>? projectionLag;
+    private static volatile Func<bool>? leadership;
 
     private static readonly ConcurrentDictionary<string, long> AwaitingCommit = new(StringComparer.Ordinal);
 
@@ -75,6 +76,11 @@ public static class EventStoreMetrics
             () => AwaitingCommit.Select(w => new Measurement<long>(w.Value, new KeyValuePair<string, object?>(WorkspaceTag, w.Key))),
             "{event}",
             "Events handed to the group committer whose requests wait for their commit (queued or being committed), by workspace.");
+        Meter.CreateObservableGauge(
+            "eventstore.leader",
+            () => leadership is { } isLeader ? [new Measurement<int>(isLeader() ? 1 : 0)] : Array.Empty<Measurement<int>>(),
+            "{node}",
+            "1 on the node that runs the once-per-cluster work (the leader), 0 on the others.");
     }
 
     public static void Accepted(string workspace, int events = 1) =>
@@ -118,6 +124,9 @@ public static class EventStoreMetrics
     /// <summary>One group-commit transaction: <paramref name="outcome"/> is <see cref="Committed"/>, <see cref="Conflict"/> or <see cref="Failed"/>.</summary>
     public static void RecordAppend(string workspace, TimeSpan elapsed, string outcome = Committed) =>
         AppendDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>(WorkspaceTag, workspace), new(OutcomeTag, outcome));
+
+    /// <summary>Where <c>eventstore.leader</c> reads whether this node leads (Hosting/LeaderElection.cs).</summary>
+    public static void ObserveLeadership(Func<bool> isLeader) => leadership = isLeader;
 
     /// <summary>
     /// Supplies what <c>eventstore.projection.lag</c> reports when metrics are collected: one measurement per

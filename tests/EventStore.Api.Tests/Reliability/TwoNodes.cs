@@ -14,11 +14,14 @@ public abstract class TwoNodes(PostgresServer postgres, string database) : IAsyn
 
     protected ApiProcess Second { get; private set; } = null!;
 
+    /// <summary>Settings both processes start with, besides <see cref="TwoTenantService"/>'s.</summary>
+    protected virtual IReadOnlyDictionary<string, string>? Settings => null;
+
     public async ValueTask InitializeAsync()
     {
         ConnectionString = await postgres.CreateDatabaseAsync(database);
-        First = await TwoTenantService.StartAsync(ConnectionString);
-        Second = await TwoTenantService.StartAsync(ConnectionString);
+        First = await TwoTenantService.StartAsync(ConnectionString, Settings);
+        Second = await TwoTenantService.StartAsync(ConnectionString, Settings);
     }
 
     public async ValueTask DisposeAsync()

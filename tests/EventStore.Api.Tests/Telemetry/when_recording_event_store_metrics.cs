@@ -54,7 +54,7 @@ public sealed class when_recording_event_store_metrics : IDisposable
     public void publishes_every_instrument_under_the_eventstore_meter()
     {
         published.ShouldBe(
-            ["eventstore.events.accepted", "eventstore.events.duplicates", "eventstore.events.rejected", "eventstore.append.duration", "eventstore.projection.lag", "eventstore.write.conflicts", "eventstore.commit.pending"],
+            ["eventstore.events.accepted", "eventstore.events.duplicates", "eventstore.events.rejected", "eventstore.append.duration", "eventstore.projection.lag", "eventstore.write.conflicts", "eventstore.commit.pending", "eventstore.leader"],
             ignoreOrder: true);
     }
 
