@@ -49,15 +49,13 @@ public static class TrackingBatch
         var guessedLocks = guess is null ? null : StreamLocks.Lock(batch, workspace, guess.Streams);
         var guessedKeys = guess is null ? null : OccurrenceKeys.Find(batch, workspace, guess.Keys);
         var guessedCatalog = guess is { LocksCatalog: true } ? batch.Events.FetchForWriting<EventNameCatalog>(EventNameCatalog.StreamKey) : null;
-        var loaded = Load(batch, session, commands, catalogs);
+        // The catalog fetched for writing is the one the rules see; otherwise this node's copy, read again only if it changed.
+        var catalog = guessedCatalog is null ? catalogs.Read(batch, session) : async () => (await guessedCatalog).Aggregate ?? new EventNameCatalog();
+        var loaded = Load(batch, commands, catalog);
         await batch.Execute(cancellation);
 
         var state = await loaded();
         var catalogWriter = guessedCatalog is null ? null : await guessedCatalog;
-        if (catalogWriter is not null)
-        {
-            state.Catalog = catalogWriter.Aggregate ?? new EventNameCatalog();
-        }
 
         if (known is not null)
         {
@@ -269,8 +267,8 @@ public static class TrackingBatch
         }
     }
 
-    /// <summary>Queues the reads of the commands' users and of the catalog; the function gives the state once the batch has run.</summary>
-    private static Func<Task<BatchState>> Load(IBatchedQuery batch, IDocumentSession session, IReadOnlyList<TrackEvent> commands, EventNameCatalogCache catalogs)
+    /// <summary>Queues the reads of the commands' users; the function gives the state, with the catalog, once the batch has run.</summary>
+    private static Func<Task<BatchState>> Load(IBatchedQuery batch, IReadOnlyList<TrackEvent> commands, Func<Task<EventNameCatalog>> catalog)
     {
         var ids = commands.Select(c => c.Who.IntercomUserId).OfType<string>().Distinct().ToArray();
         var userIds = commands.Select(c => c.Who.UserId).OfType<string>().Distinct().ToArray();
@@ -279,7 +277,6 @@ public static class TrackingBatch
         var byId = ids.Length == 0 ? null : batch.LoadMany<UserTimeline>().ById(ids);
         var byUserId = userIds.Length == 0 ? null : batch.Query<UserTimeline>().Where(t => t.UserId.IsOneOf(userIds)).ToList();
         var byEmail = emailKeys.Length == 0 ? null : batch.Query<UserTimeline>().Where(t => t.EmailKey.IsOneOf(emailKeys)).ToList();
-        var catalog = catalogs.Read(batch, session);
         return async () =>
         {
             var timelines = new List<UserTimeline>();

@@ -132,16 +132,15 @@ public sealed class IssuedTokens(NpgsqlDataSource dataSource, AccessTokens confi
 
         var digest = AccessTokens.Digest(presented);
         var key = Convert.ToHexString(digest);
-        if (cache.Find(key) is { } cached)
+        var owner = cache.Find(key);
+        if (owner is null)
         {
-            return configured.IsWorkspace(cached.Workspace!) ? cached : null;
-        }
-
-        var seen = cache.Generation;
-        var owner = await LookUpAsync(digest, cancellation);
-        if (owner is not null)
-        {
-            cache.Add(key, owner, seen);
+            var seen = cache.Generation;
+            owner = await LookUpAsync(digest, cancellation);
+            if (owner is not null)
+            {
+                cache.Add(key, owner, seen);
+            }
         }
 
         return owner is not null && configured.IsWorkspace(owner.Workspace!) ? owner : null;
