@@ -25,6 +25,12 @@ public sealed class EventNameCatalogCache
     /// <summary>Whether the catalog this node last read has the name (null: none read yet for the workspace).</summary>
     public bool? Knows(string workspace, EventName name) => catalogs.TryGetValue(workspace, out var entry) ? entry.Catalog.Knows(name) : null;
 
+    /// <summary>
+    /// Drops the node's copy once a group has fetched the catalog for writing: that group may change the row, and a copy
+    /// kept would go on answering "unknown" for the names it admits, so that every later group locked the catalog.
+    /// </summary>
+    public void Forget(string workspace) => catalogs.TryRemove(workspace, out _);
+
     /// <summary>Queues the read on a batch; the function gives the catalog once the batch has run.</summary>
     public Func<Task<EventNameCatalog>> Read(IBatchedQuery batch, IDocumentSession session)
     {

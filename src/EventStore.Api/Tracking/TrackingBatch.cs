@@ -56,6 +56,10 @@ public static class TrackingBatch
 
         var state = await loaded();
         var catalogWriter = guessedCatalog is null ? null : await guessedCatalog;
+        if (catalogWriter is not null)
+        {
+            catalogs.Forget(workspace);
+        }
 
         if (known is not null)
         {
@@ -124,6 +128,7 @@ public static class TrackingBatch
         if (catalogStream is not null)
         {
             catalogWriter = await catalogStream;
+            catalogs.Forget(workspace);
             state.Catalog = catalogWriter.Aggregate ?? new EventNameCatalog();
         }
 
