@@ -68,6 +68,8 @@ builder.Services.AddSingleton(services => new IssuedTokenCache(IssuedTokenCache.
 builder.Services.AddHostedService(services => services.GetRequiredService<IssuedTokenCache>());
 // Hosting/LeaderElection.cs: one node runs the once-per-cluster work (the idempotency-key purge), another takes over when it dies.
 builder.Services.AddLeaderElection(connectionString);
+// Persistence/FirstAnalyze.cs: a new store's tables are analyzed as soon as they fill, not a minute later by autovacuum.
+builder.Services.AddSingleton<ILeaderWork, FirstAnalyze>();
 builder.Services.AddAccessTokenAuthentication();
 // Browser/: the widget script and the endpoint web pages track through (Workspaces:N:Browser:*, Browser:*; ADR 0014).
 builder.Services.AddBrowserTracking();
