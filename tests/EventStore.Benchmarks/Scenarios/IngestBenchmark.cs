@@ -50,14 +50,24 @@ internal static class IngestBenchmark
         var settled = await StoreSettling.SettleAsync(store, cancellation);
         Console.WriteLine($"  warmed up; store settled (vacuum (analyze), checkpoint) in {settled.TotalSeconds:0.0} s");
 
+        // Every measured phase starts from settled databases: otherwise autovacuum and the checkpoint due after one
+        // phase's writes (1.2 million baseline rows in a phase of B) land on whichever phase comes next.
+        async Task Settle()
+        {
+            await StoreSettling.SettleAsync(store, cancellation);
+            await StoreSettling.SettleAsync(baseline, cancellation);
+        }
+
         foreach (var concurrency in options.IngestConcurrencies)
         {
             var duration = options.PhaseDuration;
             Console.WriteLine($"-- concurrency {concurrency}");
+            await Settle();
             var baselineCost = concurrency == CostConcurrency ? await EventCost.StartAsync([], baseline, cancellation) : null;
             var baselineA = await RawInsertBaseline.RunAsync(baseline, concurrency, 1, duration, context.NextPhaseBase(), options.IngestUsers, cancellation);
             var baselineACost = baselineCost is null ? null : await baselineCost(baselineA.Rows);
             Console.WriteLine($"  baseline A (1 row/statement):  {baselineA.RowsPerSecond,10:N0} rows/s  p50 {baselineA.P50Milliseconds:0.00} ms  p99 {baselineA.P99Milliseconds:0.00} ms");
+            await Settle();
             var singleCost = concurrency == CostConcurrency ? await EventCost.StartAsync([api.Id], store, cancellation) : null;
             var single = await SingleEventIngest.RunAsync(context, api, store, concurrency, duration, recordCheck: true, cancellation);
             if (singleCost is not null && baselineACost is not null)
@@ -67,12 +77,14 @@ internal static class IngestBenchmark
             }
 
             Console.WriteLine($"  POST /events:                  {single.CountOf(202) / single.Duration.TotalSeconds,10:N0} req/s   p50 {single.P50Milliseconds:0.00} ms  p99 {single.P99Milliseconds:0.00} ms");
+            await Settle();
             var baselineB = await RawInsertBaseline.RunAsync(
                 baseline, concurrency, options.EventsPerBulkRequest, duration, context.NextPhaseBase(), options.IngestUsers, cancellation);
             Console.WriteLine($"  baseline B (500 rows/stmt):    {baselineB.RowsPerSecond,10:N0} rows/s  p50 {baselineB.P50Milliseconds:0.00} ms  p99 {baselineB.P99Milliseconds:0.00} ms");
             WrkResult? bulk = null;
             if (results.BulkUnavailable is null)
             {
+                await Settle();
                 bulk = await BulkIngest.RunAsync(context, api, store, concurrency, duration, recordCheck: true, cancellation);
                 Console.WriteLine($"  POST /events/bulk:             {bulk.BulkAccepted / bulk.Duration.TotalSeconds,10:N0} events/s p50 {bulk.P50Milliseconds:0.00} ms  p99 {bulk.P99Milliseconds:0.00} ms");
             }
@@ -82,6 +94,7 @@ internal static class IngestBenchmark
             {
                 // The same load with a token issued at run time (cached per node) instead of a configured one.
                 var token = await IssuedTokenPhase.CreateAsync(api, context.Api.AdminToken, cancellation);
+                await Settle();
                 var issued = await SingleEventIngest.RunAsync(context, api, store, concurrency, duration, recordCheck: true, cancellation, token);
                 results.IssuedToken = new IssuedTokenPoint(concurrency, issued, single);
                 Console.WriteLine($"  POST /events, issued token:    {results.IssuedToken.IssuedPerSecond,10:N0} req/s   p50 {issued.P50Milliseconds:0.00} ms  p99 {issued.P99Milliseconds:0.00} ms");
@@ -90,6 +103,7 @@ internal static class IngestBenchmark
 
         if (results.Ingest.FirstOrDefault(point => point.Concurrency == CostConcurrency) is { SingleEvents: { } oneNode } point)
         {
+            await Settle();
             results.TwoNodes = await TwoNodeIngest.RunAsync(context, api, storeDatabase, store, CostConcurrency, oneNode, point.BaselineA, cancellation);
         }
 
