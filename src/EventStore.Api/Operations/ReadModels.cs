@@ -54,17 +54,13 @@ public static class ReadModels
                 (EventNameUnarchived unarchived, { } c) => EventNameCatalogProjection.Apply(unarchived, c),
                 _ => catalog,
             }),
-        new TableReadModel(TimelineProjection.ProjectionName, "Every tracked event of each user, for timelines (GET /events)",
-            TimelineProjection.Table.Name, [typeof(EventTracked)],
-            (shadow, live, sequence) => new StagedTimelineCopy(shadow, live, sequence!), keyedWhileFilled: false),
-        new TableReadModel(EventStatsProjection.ProjectionName, "Count, first and last per user and event name, for summaries and segments",
-            EventStatsProjection.Table.Name, [typeof(EventTracked), typeof(EventSummaryImported)],
-            (shadow, _, _) => new AccumulatedStats(new EventStatsProjection(shadow)), keyedWhileFilled: true),
-        new TableReadModel(EventActivityProjection.ProjectionName, "Tracked events per hour and event name, for the console's overview (GET /events/activity)",
-            EventActivityProjection.Table.Name, [typeof(EventTracked)],
-            (shadow, _, _) => new AccumulatedActivity(new EventActivityProjection(shadow)), keyedWhileFilled: true,
-            recountAfterErasure: EventActivityProjection.RecountFromTimelinesAsync),
+        TimelineProjection.ReadModel,
+        EventStatsProjection.ReadModel,
+        EventActivityProjection.ReadModel,
     ];
+
+    /// <summary>The read models kept in tables of our own: written with the events, by Marten and by the group commit.</summary>
+    public static IEnumerable<TableReadModel> Tables => All.OfType<TableReadModel>();
 
     public static ReadModel? Named(string name) => All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
 
@@ -90,6 +86,21 @@ public sealed class TableReadModel(string name, string description, string table
     : ReadModel(name, description, eventTypes)
 {
     private const string Schema = EventStoreSchema.SchemaName;
+
+    /// <summary>The projection into the live table, applied in the events' transaction (registered with Marten inline).</summary>
+    public required ITableProjection Projection { get; init; }
+
+    /// <summary>The table, registered with Marten's schema objects so start-up and <c>db-apply</c> create and migrate it.</summary>
+    public required Func<Weasel.Postgresql.Tables.Table> Definition { get; init; }
+
+    /// <summary>
+    /// In an erasure's transaction, before the user's events and stream are deleted: takes the user out of the table
+    /// (connection, transaction, workspace, timeline id), so that it holds what a rebuild from the remaining log gives (ADR 0010).
+    /// </summary>
+    public required Func<NpgsqlConnection, NpgsqlTransaction, string, string, CancellationToken, Task> ForgetTimeline { get; init; }
+
+    /// <summary>The live table's qualified name.</summary>
+    public string QualifiedTable => Live;
 
     private string Live => $"{Schema}.{table}";
 
@@ -546,6 +557,16 @@ public sealed class AccumulatedStats(EventStatsProjection projection) : IAccumul
     public void QueueWrite(IDocumentOperations operations) => projection.QueueUpsert(operations, folded);
 
     public void Clear() => folded.Clear();
+}
+
+/// <summary>
+/// A projection into a table of our own (<see cref="TableReadModel"/>), written in the events' transaction: by Marten for
+/// the streams it appends, by the group commit for its set-based appends (<c>TrackedEventAppends</c>), by a rebuild into a copy.
+/// </summary>
+public interface ITableProjection : Marten.Events.Projections.IProjection
+{
+    /// <summary>Queues the rows of <paramref name="events"/> on the session, in one statement; reads nothing.</summary>
+    void Queue(IDocumentOperations operations, IReadOnlyList<IEvent> events);
 }
 
 /// <summary>A projection whose rebuild folds pages in memory and writes the folded rows now and then (<see cref="TableReadModel"/>).</summary>

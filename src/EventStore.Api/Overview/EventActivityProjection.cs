@@ -1,3 +1,4 @@
+using EventStore.Api.Operations;
 using EventStore.Api.Persistence;
 using EventStore.Domain.Timelines;
 using JasperFx.Events;
@@ -18,7 +19,7 @@ namespace EventStore.Api.Overview;
 /// and readers add the shards up. All the rules of this read model are here: which events count, the hour, the
 /// upsert, and what an erasure takes away (ADR 0016).
 /// </summary>
-public sealed class EventActivityProjection : IProjection
+public sealed class EventActivityProjection : ITableProjection
 {
     public const string ProjectionName = "EventActivity";
     public const long SecondsPerHour = 3600;
@@ -27,6 +28,18 @@ public sealed class EventActivityProjection : IProjection
     public const int Shards = 8;
 
     public static readonly PostgresqlObjectName Table = EventStoreSchema.TableNamed("event_activity");
+
+    /// <summary>The read model: this projection, its table, how it is rebuilt (counted in memory, recounted after an erasure) and erased.</summary>
+    public static readonly TableReadModel ReadModel = new(ProjectionName, "Tracked events per hour and event name, for the console's overview (GET /events/activity)",
+        Table.Name, [typeof(EventTracked)], (shadow, _, _) => new AccumulatedActivity(new EventActivityProjection(shadow)), keyedWhileFilled: true,
+        recountAfterErasure: RecountFromTimelinesAsync)
+    {
+        Projection = new EventActivityProjection(),
+        Definition = Definition,
+        ForgetTimeline = ForgetTimelineAsync,
+    };
+
+    private static readonly string TrackedEventType = typeof(EventTracked).GetEventTypeName();
 
     private readonly string upsertSql;
 
@@ -53,7 +66,7 @@ public sealed class EventActivityProjection : IProjection
     }
 
     /// <summary>Counts the events and queues one upsert of the counts on the session (Marten's path and the set-based appends).</summary>
-    public void Queue(IDocumentOperations operations, IEnumerable<IEvent> events)
+    public void Queue(IDocumentOperations operations, IReadOnlyList<IEvent> events)
     {
         var counts = new Dictionary<ActivityKey, long>();
         Count(events, counts);
@@ -92,13 +105,13 @@ public sealed class EventActivityProjection : IProjection
     /// table holds no user.
     /// </summary>
     public static Task ForgetTimelineAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string workspace, string timelineId,
-        string trackedEventType, CancellationToken cancellation) =>
+        CancellationToken cancellation) =>
         Sql.ExecuteAsync(connection, transaction,
             $"insert into {Table.QualifiedName} as a (tenant_id, hour, name, shard, count) " +
             $"select $1, floor((e.data ->> 'CreatedAt')::bigint / {SecondsPerHour}.0)::bigint * {SecondsPerHour}, e.data ->> 'Name', pg_backend_pid() % {Shards}, -count(*) " +
             $"from {EventStoreSchema.SchemaName}.mt_events e where e.tenant_id = $1 and e.stream_id = $2 and e.type = $3 group by 2, 3 order by 2, 3 " +
             "on conflict (tenant_id, hour, name, shard) do update set count = a.count + excluded.count",
-            cancellation, workspace, timelineId, trackedEventType);
+            cancellation, workspace, timelineId, TrackedEventType);
 
     /// <summary>
     /// Recounts <paramref name="target"/> (a rebuild's copy) for one workspace, or all when null, from <c>timeline_entries</c>, which

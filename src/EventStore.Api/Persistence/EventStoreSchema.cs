@@ -1,6 +1,4 @@
-using EventStore.Api.Overview;
-using EventStore.Api.Summaries;
-using EventStore.Api.Timelines;
+using EventStore.Api.Operations;
 using EventStore.Api.Tracking;
 using EventStore.Domain.EventNames;
 using EventStore.Domain.Timelines;
@@ -42,13 +40,13 @@ public static class EventStoreSchema
 
         options.Projections.Add<UserTimelineProjection>(ProjectionLifecycle.Inline);
         options.Projections.Add<EventNameCatalogProjection>(ProjectionLifecycle.Inline);
-        // Set-based SQL projections: emptied on rebuild, then refilled batch by batch.
-        options.Projections.Add(new TimelineProjection(), ProjectionLifecycle.Inline, TimelineProjection.ProjectionName,
-            rebuild => rebuild.DeleteDataInTableOnTeardown(TimelineProjection.Table.QualifiedName));
-        options.Projections.Add(new EventStatsProjection(), ProjectionLifecycle.Inline, EventStatsProjection.ProjectionName,
-            rebuild => rebuild.DeleteDataInTableOnTeardown(EventStatsProjection.Table.QualifiedName));
-        options.Projections.Add(new EventActivityProjection(), ProjectionLifecycle.Inline, EventActivityProjection.ProjectionName,
-            rebuild => rebuild.DeleteDataInTableOnTeardown(EventActivityProjection.Table.QualifiedName));
+        // Set-based SQL projections into tables of our own (Operations/ReadModels.cs), each defined in its feature folder.
+        foreach (var model in ReadModels.Tables)
+        {
+            options.Projections.Add(model.Projection, ProjectionLifecycle.Inline, model.Name,
+                rebuild => rebuild.DeleteDataInTableOnTeardown(model.QualifiedTable));
+            options.Storage.ExtendedSchemaObjects.Add(model.Definition());
+        }
 
         // Identity lookups are index-backed and unique per workspace: one user_id, one email per timeline.
         options.Schema.For<UserTimeline>()
@@ -56,9 +54,6 @@ public static class EventStoreSchema
             .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, "uq_timeline_email", TenancyScope.PerTenant, t => t.EmailKey!);
         options.Storage.ExtendedSchemaObjects.Add(OccurrenceKeys.Definition());
         options.Storage.ExtendedSchemaObjects.Add(ServiceSecrets.Definition());
-        options.Storage.ExtendedSchemaObjects.Add(TimelineProjection.Definition());
-        options.Storage.ExtendedSchemaObjects.Add(EventStatsProjection.Definition());
-        options.Storage.ExtendedSchemaObjects.Add(EventActivityProjection.Definition());
         options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Protection.IdempotencyKeys.Definition());
         options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Privacy.ErasedTimelineGuard.Definition());
         options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Workspaces.IssuedTokens.Definition());

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using EventStore.Api.Errors;
 using EventStore.Api.Http;
+using EventStore.Api.Operations;
 using EventStore.Api.Persistence;
 using EventStore.Api.Protection;
 using EventStore.Api.Summaries;
@@ -129,9 +130,11 @@ public static class UserErasure
             $"from {Schema}.mt_events e where e.tenant_id = $1 and e.stream_id = $2 and e.type = $4" +
             ") k where o.tenant_id = $1 and o.id = k.id",
             cancellation, workspace, timelineId, tracked, imported);
-        await Sql.ExecuteAsync(connection, transaction, $"delete from {TimelineProjection.Table.QualifiedName} where tenant_id = $1 and timeline_id = $2", cancellation, workspace, timelineId);
-        await Sql.ExecuteAsync(connection, transaction, $"delete from {EventStatsProjection.Table.QualifiedName} where tenant_id = $1 and timeline_id = $2", cancellation, workspace, timelineId);
-        await Overview.EventActivityProjection.ForgetTimelineAsync(connection, transaction, workspace, timelineId, tracked, cancellation);
+        foreach (var model in ReadModels.Tables)
+        {
+            await model.ForgetTimeline(connection, transaction, workspace, timelineId, cancellation);
+        }
+
         await Sql.ExecuteAsync(connection, transaction, $"delete from {Schema}.mt_events where tenant_id = $1 and stream_id = $2", cancellation, workspace, timelineId);
         await Sql.ExecuteAsync(connection, transaction, $"delete from {Schema}.mt_streams where tenant_id = $1 and id = $2", cancellation, workspace, timelineId);
         await Sql.ExecuteAsync(connection, transaction, $"delete from {Timelines} where tenant_id = $1 and id = $2", cancellation, workspace, timelineId);

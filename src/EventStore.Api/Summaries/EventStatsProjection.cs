@@ -1,3 +1,4 @@
+using EventStore.Api.Operations;
 using EventStore.Api.Persistence;
 using EventStore.Domain.Timelines;
 using JasperFx.Events;
@@ -16,10 +17,21 @@ namespace EventStore.Api.Summaries;
 /// own writes. A batch of events is first merged per (workspace, user, name) in
 /// memory, then written as one atomic upsert statement, so concurrent writers never lose counts.
 /// </summary>
-public sealed class EventStatsProjection : IProjection
+public sealed class EventStatsProjection : ITableProjection
 {
     public const string ProjectionName = "EventStats";
     public static readonly PostgresqlObjectName Table = EventStoreSchema.TableNamed("event_stats");
+
+    /// <summary>The read model: this projection, its table, how it is rebuilt (folded in memory) and erased.</summary>
+    public static readonly TableReadModel ReadModel = new(ProjectionName, "Count, first and last per user and event name, for summaries and segments",
+        Table.Name, [typeof(EventTracked), typeof(EventSummaryImported)], (shadow, _, _) => new AccumulatedStats(new EventStatsProjection(shadow)),
+        keyedWhileFilled: true)
+    {
+        Projection = new EventStatsProjection(),
+        Definition = Definition,
+        ForgetTimeline = (connection, transaction, workspace, timelineId, cancellation) => Sql.ExecuteAsync(connection, transaction,
+            $"delete from {Table.QualifiedName} where tenant_id = $1 and timeline_id = $2", cancellation, workspace, timelineId),
+    };
 
     private readonly string upsertSql;
 
@@ -38,10 +50,16 @@ public sealed class EventStatsProjection : IProjection
 
     public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
+        Queue(operations, events);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Merges the events per (workspace, user, name) and queues one upsert of the result.</summary>
+    public void Queue(IDocumentOperations operations, IReadOnlyList<IEvent> events)
+    {
         var merged = new Dictionary<StatsKey, EventStats>();
         Merge(events, merged);
         QueueUpsert(operations, merged);
-        return Task.CompletedTask;
     }
 
     /// <summary>Folds the events into per (workspace, user, name) stats, adding to what <paramref name="into"/> holds.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EventStore.Api.Operations;
 using EventStore.Api.Persistence;
 using EventStore.Domain.Timelines;
 using EventStore.Domain.Tracking;
@@ -17,10 +18,20 @@ namespace EventStore.Api.Timelines;
 /// A whole batch of events (a group commit, or a page of a rebuild) is written with one set-based
 /// statement; rows are keyed by event id and inserted with ON CONFLICT DO NOTHING, so replays are harmless.
 /// </summary>
-public sealed class TimelineProjection : IProjection
+public sealed class TimelineProjection : ITableProjection
 {
     public const string ProjectionName = "Timeline";
     public static readonly PostgresqlObjectName Table = EventStoreSchema.TableNamed("timeline_entries");
+
+    /// <summary>The read model: this projection, its table, how it is rebuilt (staged, then positioned) and erased.</summary>
+    public static readonly TableReadModel ReadModel = new(ProjectionName, "Every tracked event of each user, for timelines (GET /events)",
+        Table.Name, [typeof(EventTracked)], (shadow, live, sequence) => new StagedTimelineCopy(shadow, live, sequence!), keyedWhileFilled: false)
+    {
+        Projection = new TimelineProjection(),
+        Definition = Definition,
+        ForgetTimeline = (connection, transaction, workspace, timelineId, cancellation) => Sql.ExecuteAsync(connection, transaction,
+            $"delete from {Table.QualifiedName} where tenant_id = $1 and timeline_id = $2", cancellation, workspace, timelineId),
+    };
 
     private const string Arrays = "?::varchar[], ?::uuid[], ?::varchar[], ?::varchar[], ?::bigint[], ?::text[]";
 

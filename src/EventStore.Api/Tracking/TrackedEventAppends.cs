@@ -1,7 +1,5 @@
-using EventStore.Api.Overview;
+using EventStore.Api.Operations;
 using EventStore.Api.Persistence;
-using EventStore.Api.Summaries;
-using EventStore.Api.Timelines;
 using EventStore.Domain.Timelines;
 using JasperFx.Events;
 using Marten;
@@ -13,8 +11,8 @@ namespace EventStore.Api.Tracking;
 /// read (no identity change, so no version check) with one set-based statement for the whole group, instead
 /// of Marten's append function called once per stream: the streams' versions are moved on in one UPDATE and the
 /// events inserted in one INSERT, in decision order, with the rows Marten itself would write (same columns,
-/// same serializer, same type names), so Marten reads them back like any other. The inline Timeline, EventStats
-/// and EventActivity projections are applied to them here, in the same transaction, since Marten never sees them.
+/// same serializer, same type names), so Marten reads them back like any other. The read models kept in tables of
+/// our own (<see cref="ReadModels.Tables"/>) are applied to them here, in the same transaction, since Marten never sees them.
 /// Callers lock the streams first (<see cref="StreamLocks"/>) or queue the <see cref="Privacy.ErasedTimelineGuard"/>:
 /// a stream erased meanwhile fails the transaction as a conflict; a stream row missing for any other reason fails
 /// it too (a NULL version), so an acknowledged event is never silently dropped.
@@ -34,12 +32,6 @@ public static class TrackedEventAppends
     private static readonly string TypeName = typeof(EventTracked).GetEventTypeName();
 
     private static readonly string DotnetTypeName = $"{typeof(EventTracked).FullName}, {typeof(EventTracked).Assembly.GetName().Name}";
-
-    private static readonly TimelineProjection Timeline = new();
-
-    private static readonly EventStatsProjection Stats = new();
-
-    private static readonly EventActivityProjection ActivityCounts = new();
 
     /// <summary>Queues the appends and their projections on the session, after whatever is already queued.</summary>
     public static void Queue(IDocumentSession session, IReadOnlyList<(string Timeline, IReadOnlyList<EventTracked> Events)> appends)
@@ -70,10 +62,9 @@ public static class TrackedEventAppends
         }
 
         session.QueueSqlCommand(AppendSql, streams, session.TenantId, TypeName, session.TenantId, DotnetTypeName, ids, streams, ordinals, bodies);
-        Timeline.Queue(session, events);
-        var stats = new Dictionary<StatsKey, EventStats>();
-        EventStatsProjection.Merge(events, stats);
-        Stats.QueueUpsert(session, stats);
-        ActivityCounts.Queue(session, events);
+        foreach (var model in ReadModels.Tables)
+        {
+            model.Projection.Queue(session, events);
+        }
     }
 }
