@@ -502,64 +502,6 @@ public sealed class SnapshotReadModel<T>(string name, string description, string
 }
 
 /// <summary>
-/// <see cref="TimelineProjection"/> in a rebuild: the bulk pass stages its rows in an unlogged table without indexes
-/// (<see cref="Stage"/>), and <see cref="CompleteAsync"/> moves them into the copy in one statement that looks up
-/// their live positions with one hash join; per-row lookups were most of the database's work in a rebuild. Events
-/// past the mark (<see cref="ApplyAsync"/>, in the switch) go straight into the copy.
-/// </summary>
-public sealed class StagedTimelineCopy(string target, string live, string sequence) : Marten.Events.Projections.IProjection
-{
-    private readonly TimelineProjection direct = TimelineProjection.RebuildingInto(target, live, sequence);
-    private readonly TimelineProjection staging = TimelineProjection.StagingInto(StagingOf(target));
-
-    public static string StagingOf(string copy) => $"{copy}_staging";
-
-    public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation) =>
-        direct.ApplyAsync(operations, events, cancellation);
-
-    public void Stage(IDocumentOperations operations, IReadOnlyList<IEvent> events) => staging.Queue(operations, events);
-
-    public async Task PrepareAsync(NpgsqlConnection connection, CancellationToken cancellation)
-    {
-        await Sql.ExecuteAsync(connection, null, $"drop table if exists {StagingOf(target)}", cancellation);
-        await Sql.ExecuteAsync(connection, null, TimelineProjection.StagingDefinition(StagingOf(target)), cancellation);
-    }
-
-    /// <summary>Moves the staged rows into the copy and drops the staging table, in one transaction (so a retry starts over).</summary>
-    public async Task CompleteAsync(NpgsqlConnection connection, CancellationToken cancellation)
-    {
-        await using var transaction = await connection.BeginTransactionAsync(cancellation);
-        // Room for the join's hash table and the sort in memory (local to this transaction).
-        await Sql.ExecuteAsync(connection, transaction, "set local work_mem = '256MB'", cancellation);
-        await Sql.ExecuteAsync(connection, transaction, TimelineProjection.CopyFromStaging(StagingOf(target), target, live, sequence), cancellation);
-        await Sql.ExecuteAsync(connection, transaction, $"drop table {StagingOf(target)}", cancellation);
-        await transaction.CommitAsync(cancellation);
-    }
-}
-
-/// <summary>
-/// <see cref="EventStatsProjection"/> in a rebuild's bulk pass: pages are folded in memory (the projection's own
-/// merge) and written with the projection's own upsert when many keys are pending and at the end, instead of
-/// upserting every page into a table whose rows each page updates again. Folding happens once a page's other
-/// writes have committed, so a retried page is never folded twice. Outside the bulk pass it is the projection.
-/// </summary>
-public sealed class AccumulatedStats(EventStatsProjection projection) : IAccumulatedCopy
-{
-    private readonly Dictionary<StatsKey, EventStore.Domain.Timelines.EventStats> folded = [];
-
-    public int Pending => folded.Count;
-
-    public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation) =>
-        projection.ApplyAsync(operations, events, cancellation);
-
-    public void Accumulate(IReadOnlyList<IEvent> events) => EventStatsProjection.Merge(events, folded);
-
-    public void QueueWrite(IDocumentOperations operations) => projection.QueueUpsert(operations, folded);
-
-    public void Clear() => folded.Clear();
-}
-
-/// <summary>
 /// A projection into a table of our own (<see cref="TableReadModel"/>), written in the events' transaction: by Marten for
 /// the streams it appends, by the group commit for its set-based appends (<c>TrackedEventAppends</c>), by a rebuild into a copy.
 /// </summary>
@@ -580,21 +522,4 @@ public interface IAccumulatedCopy : Marten.Events.Projections.IProjection
     void QueueWrite(IDocumentOperations operations);
 
     void Clear();
-}
-
-/// <summary><see cref="EventActivityProjection"/> in a rebuild's bulk pass: counts folded in memory, as <see cref="AccumulatedStats"/>.</summary>
-public sealed class AccumulatedActivity(EventActivityProjection projection) : IAccumulatedCopy
-{
-    private readonly Dictionary<ActivityKey, long> counted = [];
-
-    public int Pending => counted.Count;
-
-    public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation) =>
-        projection.ApplyAsync(operations, events, cancellation);
-
-    public void Accumulate(IReadOnlyList<IEvent> events) => EventActivityProjection.Count(events, counted);
-
-    public void QueueWrite(IDocumentOperations operations) => projection.QueueUpsert(operations, counted);
-
-    public void Clear() => counted.Clear();
 }
