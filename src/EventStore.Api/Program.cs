@@ -66,7 +66,7 @@ builder.Services.AddSingleton(_ => AccessTokens.FromConfiguration(builder.Config
 builder.Services.AddSingleton<IssuedTokens>();
 builder.Services.AddSingleton(services => new IssuedTokenCache(IssuedTokenCache.ListenerSource(connectionString), services.GetRequiredService<ILogger<IssuedTokenCache>>()));
 builder.Services.AddHostedService(services => services.GetRequiredService<IssuedTokenCache>());
-// Hosting/LeaderElection.cs: one node runs the once-per-cluster work (the idempotency-key purge), another takes over when it dies.
+// Hosting/LeaderElection.cs: one node runs the once-per-cluster work (ILeaderWork), another takes over when it dies.
 builder.Services.AddLeaderElection(connectionString);
 // Persistence/FirstAnalyze.cs: a new store's tables are analyzed as soon as they fill, not a minute later by autovacuum.
 builder.Services.AddSingleton<ILeaderWork, FirstAnalyze>();
