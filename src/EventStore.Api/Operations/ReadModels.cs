@@ -523,3 +523,28 @@ public interface IAccumulatedCopy : Marten.Events.Projections.IProjection
 
     void Clear();
 }
+
+/// <summary>
+/// A projection in a rebuild's bulk pass: pages are folded in memory with the projection's own fold (<paramref name="fold"/>)
+/// and written with its own upsert (<paramref name="write"/>) when many keys are pending and at the end, instead of
+/// upserting every page into a table whose rows each page updates again. Folding happens once a page's other writes
+/// have committed, so a retried page is never folded twice. Outside the bulk pass it is the projection.
+/// </summary>
+public sealed class AccumulatedCopy<TKey, TValue>(Marten.Events.Projections.IProjection projection,
+    Action<IReadOnlyList<IEvent>, Dictionary<TKey, TValue>> fold, Action<IDocumentOperations, IReadOnlyDictionary<TKey, TValue>> write)
+    : IAccumulatedCopy
+    where TKey : notnull
+{
+    private readonly Dictionary<TKey, TValue> folded = [];
+
+    public int Pending => folded.Count;
+
+    public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation) =>
+        projection.ApplyAsync(operations, events, cancellation);
+
+    public void Accumulate(IReadOnlyList<IEvent> events) => fold(events, folded);
+
+    public void QueueWrite(IDocumentOperations operations) => write(operations, folded);
+
+    public void Clear() => folded.Clear();
+}

@@ -31,7 +31,7 @@ public sealed class EventActivityProjection : ITableProjection
 
     /// <summary>The read model: this projection, its table, how it is rebuilt (counted in memory, recounted after an erasure) and erased.</summary>
     public static readonly TableReadModel ReadModel = new(ProjectionName, "Tracked events per hour and event name, for the console's overview (GET /events/activity)",
-        Table.Name, [typeof(EventTracked)], (shadow, _, _) => new AccumulatedActivity(new EventActivityProjection(shadow)), keyedWhileFilled: true,
+        Table.Name, [typeof(EventTracked)], (shadow, _, _) => Accumulated(new EventActivityProjection(shadow)), keyedWhileFilled: true,
         recountAfterErasure: RecountFromTimelinesAsync)
     {
         Projection = new EventActivityProjection(),
@@ -58,6 +58,9 @@ public sealed class EventActivityProjection : ITableProjection
 
     /// <summary>The start of the hour (Unix seconds, UTC) that <paramref name="unixSeconds"/> falls in.</summary>
     public static long HourOf(long unixSeconds) => unixSeconds - (((unixSeconds % SecondsPerHour) + SecondsPerHour) % SecondsPerHour);
+
+    /// <summary>The projection in a rebuild's bulk pass: counts added up in memory across pages, then upserted.</summary>
+    private static AccumulatedCopy<ActivityKey, long> Accumulated(EventActivityProjection projection) => new(projection, Count, projection.QueueUpsert);
 
     public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {

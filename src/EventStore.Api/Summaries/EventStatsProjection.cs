@@ -24,7 +24,7 @@ public sealed class EventStatsProjection : ITableProjection
 
     /// <summary>The read model: this projection, its table, how it is rebuilt (folded in memory) and erased.</summary>
     public static readonly TableReadModel ReadModel = new(ProjectionName, "Count, first and last per user and event name, for summaries and segments",
-        Table.Name, [typeof(EventTracked), typeof(EventSummaryImported)], (shadow, _, _) => new AccumulatedStats(new EventStatsProjection(shadow)),
+        Table.Name, [typeof(EventTracked), typeof(EventSummaryImported)], (shadow, _, _) => Accumulated(new EventStatsProjection(shadow)),
         keyedWhileFilled: true)
     {
         Projection = new EventStatsProjection(),
@@ -47,6 +47,9 @@ public sealed class EventStatsProjection : ITableProjection
         "select * from unnest(?::varchar[], ?::varchar[], ?::varchar[], ?::bigint[], ?::bigint[], ?::bigint[]) " +
         "on conflict (tenant_id, timeline_id, name) do update set count = s.count + excluded.count, " +
         "first_at = least(s.first_at, excluded.first_at), last_at = greatest(s.last_at, excluded.last_at)";
+
+    /// <summary>The projection in a rebuild's bulk pass: stats merged in memory across pages, then upserted.</summary>
+    private static AccumulatedCopy<StatsKey, EventStats> Accumulated(EventStatsProjection projection) => new(projection, Merge, projection.QueueUpsert);
 
     public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {

@@ -56,10 +56,6 @@ public static class TrackingBatch
 
         var state = await loaded();
         var catalogWriter = guessedCatalog is null ? null : await guessedCatalog;
-        if (catalogWriter is not null)
-        {
-            catalogs.Forget(workspace);
-        }
 
         if (known is not null)
         {
@@ -128,8 +124,13 @@ public static class TrackingBatch
         if (catalogStream is not null)
         {
             catalogWriter = await catalogStream;
-            catalogs.Forget(workspace);
             state.Catalog = catalogWriter.Aggregate ?? new EventNameCatalog();
+        }
+
+        if (catalogWriter is not null)
+        {
+            // This group may change the catalog's row: the node reads it again next time (EventNameCatalogCache.Forget).
+            catalogs.Forget(workspace);
         }
 
         foreach (var (id, stream) in identityStreams)

@@ -15,6 +15,13 @@ public static class Scenarios
     public static async Task<Response> PostEvent(this IAlbaHost host, object body, string token = ApiFixture.AcmeToken) =>
         await host.Send(HttpMethod.Post, "/events", JsonSerializer.Serialize(body), token);
 
+    /// <summary>POSTs an event and requires the 202 that says it was stored (or recognised as a duplicate).</summary>
+    public static async Task TrackAccepted(this IAlbaHost host, object body)
+    {
+        var response = await host.PostEvent(body);
+        response.Status.ShouldBe(HttpStatusCode.Accepted, response.Body);
+    }
+
     public static async Task<Response> Send(this IAlbaHost host, HttpMethod method, string url, string? body = null, string? token = ApiFixture.AcmeToken,
         string contentType = "application/json", IDictionary<string, string>? headers = null)
     {

@@ -1,4 +1,3 @@
-using System.Net;
 using EventStore.Api.Tests.Infrastructure;
 using EventStore.Api.Tracking;
 using EventStore.Domain.Tracking;
@@ -15,21 +14,15 @@ public sealed class when_a_name_new_to_the_node_is_tracked(ApiFixture api) : ICl
 {
     private EventNameCatalogCache Catalogs => api.Host.Services.GetRequiredService<EventNameCatalogCache>();
 
-    private async Task Accepted(object body)
-    {
-        var response = await api.Host.PostEvent(body);
-        response.Status.ShouldBe(HttpStatusCode.Accepted, response.Body);
-    }
-
     [Fact]
     public async Task the_nodes_copy_of_the_catalog_learns_it_after_the_group_that_admitted_it()
     {
-        await Accepted(new { event_name = "known-before", created_at = Scenarios.Now, user_id = "catalog-1" });
-        await Accepted(new { event_name = "known-before", created_at = Scenarios.Now + 1, user_id = "catalog-1" });
+        await api.Host.TrackAccepted(new { event_name = "known-before", created_at = Scenarios.Now, user_id = "catalog-1" });
+        await api.Host.TrackAccepted(new { event_name = "known-before", created_at = Scenarios.Now + 1, user_id = "catalog-1" });
         Catalogs.Knows("acme", EventName.FromNormalized("known-before")).ShouldBe(true, "the node has read the catalog with the first name");
 
-        await Accepted(new { event_name = "new-to-the-node", created_at = Scenarios.Now, user_id = "catalog-1" });
-        await Accepted(new { event_name = "new-to-the-node", created_at = Scenarios.Now + 1, user_id = "catalog-1" });
+        await api.Host.TrackAccepted(new { event_name = "new-to-the-node", created_at = Scenarios.Now, user_id = "catalog-1" });
+        await api.Host.TrackAccepted(new { event_name = "new-to-the-node", created_at = Scenarios.Now + 1, user_id = "catalog-1" });
 
         Catalogs.Knows("acme", EventName.FromNormalized("new-to-the-node")).ShouldBe(true,
             "after the group that admitted the name, the next group reads the changed catalog instead of locking it again");

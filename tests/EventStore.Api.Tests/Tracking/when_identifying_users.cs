@@ -6,17 +6,11 @@ namespace EventStore.Api.Tests.Tracking;
 /// <summary>user_id, email and the service-assigned id all identify a user; an email belongs to one user_id at most.</summary>
 public sealed class when_identifying_users(ApiFixture api) : IClassFixture<ApiFixture>
 {
-    private async Task Accepted(object body)
-    {
-        var response = await api.Host.PostEvent(body);
-        response.Status.ShouldBe(HttpStatusCode.Accepted, response.Body);
-    }
-
     [Fact]
     public async Task puts_an_event_with_only_an_email_on_the_timeline_that_email_belongs_to()
     {
-        await Accepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-1", email = "one@example.org" });
-        await Accepted(new { event_name = "b", created_at = Scenarios.Now, email = "ONE@example.org" });
+        await api.Host.TrackAccepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-1", email = "one@example.org" });
+        await api.Host.TrackAccepted(new { event_name = "b", created_at = Scenarios.Now, email = "ONE@example.org" });
 
         var tracked = (await api.TrackedIn("acme")).Where(e => e.Email is not null && e.Email.Equals("one@example.org", StringComparison.OrdinalIgnoreCase)).ToList();
         tracked.Count.ShouldBe(2);
@@ -27,8 +21,8 @@ public sealed class when_identifying_users(ApiFixture api) : IClassFixture<ApiFi
     [Fact]
     public async Task attaches_the_email_sent_with_a_user_id_to_that_user()
     {
-        await Accepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-2" });
-        await Accepted(new { event_name = "b", created_at = Scenarios.Now, user_id = "id-2", email = "two@example.org" });
+        await api.Host.TrackAccepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-2" });
+        await api.Host.TrackAccepted(new { event_name = "b", created_at = Scenarios.Now, user_id = "id-2", email = "two@example.org" });
 
         var timeline = (await api.TimelinesIn("acme")).Single(t => t.UserId == "id-2");
         timeline.Email.ShouldBe("two@example.org");
@@ -37,8 +31,8 @@ public sealed class when_identifying_users(ApiFixture api) : IClassFixture<ApiFi
     [Fact]
     public async Task attaches_a_user_id_to_a_timeline_known_only_by_email()
     {
-        await Accepted(new { event_name = "a", created_at = Scenarios.Now, email = "lead@example.org" });
-        await Accepted(new { event_name = "b", created_at = Scenarios.Now, user_id = "id-3", email = "lead@example.org" });
+        await api.Host.TrackAccepted(new { event_name = "a", created_at = Scenarios.Now, email = "lead@example.org" });
+        await api.Host.TrackAccepted(new { event_name = "b", created_at = Scenarios.Now, user_id = "id-3", email = "lead@example.org" });
 
         var timelines = (await api.TimelinesIn("acme")).Where(t => t.EmailKey == "lead@example.org").ToList();
         timelines.Count.ShouldBe(1, "the lead became the user; no second timeline");
@@ -48,7 +42,7 @@ public sealed class when_identifying_users(ApiFixture api) : IClassFixture<ApiFi
     [Fact]
     public async Task refuses_with_409_an_email_that_belongs_to_another_user_id_and_stores_nothing()
     {
-        await Accepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-4", email = "four@example.org" });
+        await api.Host.TrackAccepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-4", email = "four@example.org" });
         var before = (await api.EventsIn("acme")).Count;
 
         var response = await api.Host.PostEvent(new { event_name = "b", created_at = Scenarios.Now, user_id = "id-5", email = "four@example.org" });
@@ -60,7 +54,7 @@ public sealed class when_identifying_users(ApiFixture api) : IClassFixture<ApiFi
     [Fact]
     public async Task refuses_with_409_a_user_id_for_a_user_that_already_has_another_and_stores_nothing()
     {
-        await Accepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-9" });
+        await api.Host.TrackAccepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-9" });
         var timeline = (await api.TimelinesIn("acme")).Single(t => t.UserId == "id-9");
         var before = (await api.EventsIn("acme")).Count;
 
@@ -74,8 +68,8 @@ public sealed class when_identifying_users(ApiFixture api) : IClassFixture<ApiFi
     [Fact]
     public async Task refuses_with_409_an_id_and_a_user_id_of_two_different_users_and_stores_nothing()
     {
-        await Accepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-10" });
-        await Accepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-11" });
+        await api.Host.TrackAccepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-10" });
+        await api.Host.TrackAccepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-11" });
         var first = (await api.TimelinesIn("acme")).Single(t => t.UserId == "id-10");
         var before = (await api.EventsIn("acme")).Count;
 
@@ -88,7 +82,7 @@ public sealed class when_identifying_users(ApiFixture api) : IClassFixture<ApiFi
     [Fact]
     public async Task refuses_a_conflicting_bulk_item_with_its_409_error_and_stores_the_others()
     {
-        await Accepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-12", email = "twelve@example.org" });
+        await api.Host.TrackAccepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-12", email = "twelve@example.org" });
 
         var response = await api.Host.Send(HttpMethod.Post, "/events/bulk", System.Text.Json.JsonSerializer.Serialize(new object[]
         {
@@ -110,10 +104,10 @@ public sealed class when_identifying_users(ApiFixture api) : IClassFixture<ApiFi
     [Fact]
     public async Task puts_an_event_sent_with_the_service_id_on_that_timeline()
     {
-        await Accepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-6" });
+        await api.Host.TrackAccepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-6" });
         var timeline = (await api.TimelinesIn("acme")).Single(t => t.UserId == "id-6");
 
-        await Accepted(new { event_name = "by-id", created_at = Scenarios.Now, id = timeline.Id });
+        await api.Host.TrackAccepted(new { event_name = "by-id", created_at = Scenarios.Now, id = timeline.Id });
 
         (await api.TrackedIn("acme")).Single(e => e.Name == "by-id").TimelineId.ShouldBe(timeline.Id);
     }
@@ -130,10 +124,10 @@ public sealed class when_identifying_users(ApiFixture api) : IClassFixture<ApiFi
     [Fact]
     public async Task moves_an_email_to_the_new_address_and_frees_the_old_one()
     {
-        await Accepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-7", email = "old@example.org" });
-        await Accepted(new { event_name = "b", created_at = Scenarios.Now, user_id = "id-7", email = "new@example.org" });
+        await api.Host.TrackAccepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "id-7", email = "old@example.org" });
+        await api.Host.TrackAccepted(new { event_name = "b", created_at = Scenarios.Now, user_id = "id-7", email = "new@example.org" });
 
-        await Accepted(new { event_name = "c", created_at = Scenarios.Now, user_id = "id-8", email = "old@example.org" });
+        await api.Host.TrackAccepted(new { event_name = "c", created_at = Scenarios.Now, user_id = "id-8", email = "old@example.org" });
 
         var timelines = await api.TimelinesIn("acme");
         timelines.Single(t => t.UserId == "id-7").Email.ShouldBe("new@example.org", "the email moved to the new address");
@@ -147,7 +141,7 @@ public sealed class when_identifying_users(ApiFixture api) : IClassFixture<ApiFi
     [Fact]
     public async Task accepts_an_integer_user_id_as_its_decimal_string()
     {
-        await Accepted(new { event_name = "numeric", created_at = Scenarios.Now, user_id = 314159 });
+        await api.Host.TrackAccepted(new { event_name = "numeric", created_at = Scenarios.Now, user_id = 314159 });
 
         (await api.TrackedIn("acme")).Single(e => e.Name == "numeric").UserId.ShouldBe("314159");
     }

@@ -1,4 +1,3 @@
-using System.Net;
 using EventStore.Api.Tests.Infrastructure;
 using EventStore.Api.Tracking;
 using EventStore.Domain.Timelines;
@@ -15,24 +14,18 @@ public sealed class when_the_node_guesses_a_users_timeline_wrongly(ApiFixture ap
 {
     private KnownTimelineIds Guesses => api.Host.Services.GetRequiredService<KnownTimelineIds>();
 
-    private async Task Accepted(object body)
-    {
-        var response = await api.Host.PostEvent(body);
-        response.Status.ShouldBe(HttpStatusCode.Accepted, response.Body);
-    }
-
     private async Task<UserTimeline> TimelineOf(string userId) => (await api.TimelinesIn("acme")).Single(t => t.UserId == userId);
 
     [Fact]
     public async Task puts_the_event_on_the_timeline_the_email_belongs_to_now()
     {
-        await Accepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "guess-1", email = "guess-1@example.org" });
-        await Accepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "guess-2", email = "guess-2@example.org" });
+        await api.Host.TrackAccepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "guess-1", email = "guess-1@example.org" });
+        await api.Host.TrackAccepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "guess-2", email = "guess-2@example.org" });
         var other = await TimelineOf("guess-1");
         var owner = await TimelineOf("guess-2");
         Guesses.Learn("acme", new UserReference(null, null, "guess-2@example.org"), null, other);
 
-        await Accepted(new { event_name = "by-email", created_at = Scenarios.Now, email = "guess-2@example.org" });
+        await api.Host.TrackAccepted(new { event_name = "by-email", created_at = Scenarios.Now, email = "guess-2@example.org" });
 
         var tracked = (await api.TrackedIn("acme")).Where(e => e.Name == "by-email").ToList();
         tracked.Count.ShouldBe(1, "stored once, whatever the guess");
@@ -42,11 +35,11 @@ public sealed class when_the_node_guesses_a_users_timeline_wrongly(ApiFixture ap
     [Fact]
     public async Task starts_a_timeline_for_a_user_the_guess_placed_on_someone_else()
     {
-        await Accepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "guess-3" });
+        await api.Host.TrackAccepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "guess-3" });
         var other = await TimelineOf("guess-3");
         Guesses.Learn("acme", new UserReference(null, "guess-4", null), other, null);
 
-        await Accepted(new { event_name = "first", created_at = Scenarios.Now, user_id = "guess-4" });
+        await api.Host.TrackAccepted(new { event_name = "first", created_at = Scenarios.Now, user_id = "guess-4" });
 
         var started = await TimelineOf("guess-4");
         started.Id.ShouldNotBe(other.Id, "a user the database does not know gets a timeline of its own");
@@ -56,11 +49,11 @@ public sealed class when_the_node_guesses_a_users_timeline_wrongly(ApiFixture ap
     [Fact]
     public async Task refuses_a_duplicate_on_the_right_timeline_after_a_wrong_guess()
     {
-        await Accepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "guess-5" });
-        await Accepted(new { event_name = "twice", created_at = Scenarios.Now, user_id = "guess-6", email = "guess-6@example.org" });
+        await api.Host.TrackAccepted(new { event_name = "a", created_at = Scenarios.Now, user_id = "guess-5" });
+        await api.Host.TrackAccepted(new { event_name = "twice", created_at = Scenarios.Now, user_id = "guess-6", email = "guess-6@example.org" });
         Guesses.Learn("acme", new UserReference(null, null, "guess-6@example.org"), null, await TimelineOf("guess-5"));
 
-        await Accepted(new { event_name = "twice", created_at = Scenarios.Now, email = "guess-6@example.org" });
+        await api.Host.TrackAccepted(new { event_name = "twice", created_at = Scenarios.Now, email = "guess-6@example.org" });
 
         (await api.TrackedIn("acme")).Count(e => e.Name == "twice").ShouldBe(1, "the second send is a duplicate of the first, found on the owner's timeline");
     }
