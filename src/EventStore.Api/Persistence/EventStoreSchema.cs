@@ -56,6 +56,7 @@ public static class EventStoreSchema
         options.Storage.ExtendedSchemaObjects.Add(ServiceSecrets.Definition());
         options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Protection.IdempotencyKeys.Definition());
         options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Privacy.ErasedTimelineGuard.Definition());
+        options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Tracking.KnownStateCheck.Definition());
         options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Workspaces.IssuedTokens.Definition());
         options.Storage.ExtendedSchemaObjects.Add(EventStore.Api.Operations.ProjectionRebuilds.Definition());
     }

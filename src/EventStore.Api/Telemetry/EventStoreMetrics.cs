@@ -21,6 +21,7 @@ public static class EventStoreMetrics
     public const string OutcomeTag = "outcome";
     public const string ProjectionTag = "projection";
     public const string KindTag = "kind";
+    public const string BasisTag = "basis";
 
     /// <summary>The <c>reason</c> of valid events that an atomic bulk request did not store because another item was refused.</summary>
     public const string NotStoredReason = "not_stored";
@@ -29,6 +30,13 @@ public static class EventStoreMetrics
     public const string Committed = "committed";
     public const string Conflict = "conflict";
     public const string Failed = "failed";
+
+    /// <summary>
+    /// What a group-commit transaction was decided on (<see cref="RecordAppend"/>): the node's copy of its users and event
+    /// names, checked by its first statement (one round trip), or state read in the transaction (two).
+    /// </summary>
+    public const string KnownBasis = "known";
+    public const string ReadBasis = "read";
 
     private static readonly Meter Meter = new(MeterName, typeof(EventStoreMetrics).Assembly.GetName().Version?.ToString());
 
@@ -121,9 +129,12 @@ public static class EventStoreMetrics
     public static void PendingCommit(string workspace, int events) =>
         AwaitingCommit.AddOrUpdate(workspace, events, (_, waiting) => waiting + events);
 
-    /// <summary>One group-commit transaction: <paramref name="outcome"/> is <see cref="Committed"/>, <see cref="Conflict"/> or <see cref="Failed"/>.</summary>
-    public static void RecordAppend(string workspace, TimeSpan elapsed, string outcome = Committed) =>
-        AppendDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>(WorkspaceTag, workspace), new(OutcomeTag, outcome));
+    /// <summary>
+    /// One group-commit transaction: <paramref name="outcome"/> is <see cref="Committed"/>, <see cref="Conflict"/> or
+    /// <see cref="Failed"/>; <paramref name="basis"/> is <see cref="KnownBasis"/> or <see cref="ReadBasis"/>.
+    /// </summary>
+    public static void RecordAppend(string workspace, TimeSpan elapsed, string outcome = Committed, string basis = ReadBasis) =>
+        AppendDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>(WorkspaceTag, workspace), new(OutcomeTag, outcome), new(BasisTag, basis));
 
     /// <summary>Where <c>eventstore.leader</c> reads whether this node leads (Hosting/LeaderElection.cs).</summary>
     public static void ObserveLeadership(Func<bool> isLeader) => leadership = isLeader;

@@ -25,14 +25,13 @@ public sealed class GroupCommitOptions
 }
 
 /// <summary>
-/// Group commit of track commands. Requests queue their commands and wait; each committer takes everything
-/// queued (up to a cap) while its previous transaction was committing, decides it with
-/// <see cref="TrackingBatch"/> and commits it in one transaction per workspace. Under load a transaction
-/// carries many events, so PostgreSQL's per-commit cost (the WAL flush) is shared; with no load a command
-/// is committed at once, without waiting for company. Every request is answered only after its own
-/// transaction has committed. A conflict with another writer re-decides the group; a failure that is not
-/// a conflict is isolated by committing the group's works one by one, so one bad command cannot fail its
-/// neighbours.
+/// Group commit of track commands. Requests queue their commands on a lane; the lane's leader takes everything
+/// queued (up to a cap) while its previous transaction was committing, decides it with <see cref="TrackingBatch"/>
+/// and commits it in one transaction per workspace. Under load a transaction carries many events, so PostgreSQL's
+/// per-commit cost (the WAL flush) is shared; with no load a command is committed at once, on its own request's
+/// thread, without waiting for company or a hand-over to another thread. Every request is answered only after its
+/// own transaction has committed. A conflict with another writer re-decides the group; a failure that is not a
+/// conflict is isolated by committing the group's works one by one, so one bad command cannot fail its neighbours.
 /// </summary>
 public sealed class EventCommitter : IHostedService, IAsyncDisposable
 {
@@ -42,9 +41,8 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
     private readonly KnownTimelineIds timelineIds;
     private readonly ILogger<EventCommitter> logger;
     private readonly GroupCommitOptions options;
-    private readonly Channel<Pending>[] lanes;
+    private readonly Lane[] lanes;
     private readonly CancellationTokenSource stopping = new();
-    private Task[] workers = [];
 
     /// <summary>The service key of the committers' <see cref="NpgsqlDataSource"/>.</summary>
     public const string ConnectionsKey = "group-commits";
@@ -61,8 +59,7 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
         this.catalogs = catalogs;
         this.logger = logger;
         this.options = options.Value;
-        lanes = [.. Enumerable.Range(0, Math.Max(1, this.options.Committers))
-            .Select(_ => Channel.CreateBounded<Pending>(new BoundedChannelOptions(16_384) { SingleReader = true }))];
+        lanes = [.. Enumerable.Range(0, Math.Max(1, this.options.Committers)).Select(_ => new Lane())];
     }
 
     /// <summary>
@@ -77,10 +74,15 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
     {
         var pending = new Pending(workspace, work);
         var lane = lanes[(int)((uint)LaneKey(workspace, work).GetHashCode() % (uint)lanes.Length)];
-        await lane.Writer.WriteAsync(pending, cancellation);
+        await lane.Queue.Writer.WriteAsync(pending, cancellation);
         EventStoreMetrics.PendingCommit(workspace, work.Commands.Count);
         try
         {
+            if (lane.TryLead())
+            {
+                await LeadAsync(lane, pending);
+            }
+
             return await pending.Completion.Task.WaitAsync(cancellation);
         }
         finally
@@ -89,21 +91,17 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
         }
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        workers = [.. lanes.Select(lane => Task.Run(() => RunAsync(lane.Reader, stopping.Token), CancellationToken.None))];
-        return Task.CompletedTask;
-    }
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         // Commit what is queued before stopping: it may already be waited on by a request.
         foreach (var lane in lanes)
         {
-            lane.Writer.TryComplete();
+            lane.Queue.Writer.TryComplete();
         }
 
-        await Task.WhenAll(workers).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll(lanes.Select(lane => lane.HandedOver)).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     /// <summary>Called twice (it is registered as a service and as a hosted service); cancelling twice is harmless.</summary>
@@ -116,46 +114,66 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
         return $"{workspace}|{who.UserId ?? who.Email?.ToLowerInvariant() ?? who.IntercomUserId}";
     }
 
-    private async Task RunAsync(ChannelReader<Pending> reader, CancellationToken cancellation)
+    /// <summary>
+    /// Commits the lane's queued groups while holding its lead. A request leads until its own command is answered;
+    /// if more are queued by then, a pooled thread takes the lead on so that the request can be answered.
+    /// </summary>
+    private async Task LeadAsync(Lane lane, Pending? own)
     {
         var group = new List<Pending>();
-        while (await reader.WaitToReadAsync(cancellation).ConfigureAwait(false))
+        do
         {
-            var commands = 0;
-            while (commands < options.MaxCommandsPerCommit && reader.TryRead(out var pending))
+            while (lane.Queue.Reader.TryPeek(out _))
             {
-                group.Add(pending);
-                commands += pending.Work.Commands.Count;
+                if (own is not null && own.Completion.Task.IsCompleted)
+                {
+                    lane.HandedOver = Task.Run(() => LeadAsync(lane, null), CancellationToken.None);
+                    return;
+                }
+
+                var commands = 0;
+                while (commands < options.MaxCommandsPerCommit && lane.Queue.Reader.TryRead(out var pending))
+                {
+                    group.Add(pending);
+                    commands += pending.Work.Commands.Count;
+                }
+
+                await CommitGroupAsync(group).ConfigureAwait(false);
+                group.Clear();
             }
 
-            foreach (var workspace in group.GroupBy(p => p.Workspace))
+            lane.Release();
+        }
+        while (lane.Queue.Reader.TryPeek(out _) && lane.TryLead());
+    }
+
+    private async Task CommitGroupAsync(IReadOnlyList<Pending> group)
+    {
+        foreach (var workspace in group.GroupBy(p => p.Workspace))
+        {
+            try
             {
-                try
+                await CommitAsync(workspace.Key, [.. workspace], stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                // Never leave a request waiting on a lead that gave up (shutdown, or a bug).
+                foreach (var pending in workspace)
                 {
-                    await CommitAsync(workspace.Key, [.. workspace], cancellation).ConfigureAwait(false);
-                }
-                catch (Exception e)
-                {
-                    // Never leave a request waiting on a committer that gave up (shutdown, or a bug).
-                    foreach (var pending in workspace)
-                    {
-                        pending.Completion.TrySetException(e);
-                    }
+                    pending.Completion.TrySetException(e);
                 }
             }
-
-            group.Clear();
         }
     }
 
     private async Task CommitAsync(string workspace, IReadOnlyList<Pending> group, CancellationToken cancellation)
     {
-        var guessing = true;
+        var basis = DecisionBasis.Known;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var outcomes = await DecideAndCommitAsync(workspace, group, guessing, cancellation);
+                var outcomes = await DecideAndCommitAsync(workspace, group, basis, cancellation);
                 // Counted before any request is answered, so that a client that got its answer finds it counted.
                 Count(workspace, outcomes);
                 for (var i = 0; i < group.Count; i++)
@@ -165,10 +183,17 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
 
                 return;
             }
-            catch (StaleTimelineGuessException) when (guessing)
+            catch (Exception e) when (basis == DecisionBasis.Known && (WriteConflicts.IsConflict(e) || !WriteConflicts.IsDatabaseUnavailable(e)))
+            {
+                // What the node knew was out of date, or an event was a duplicate: deciding on what is read finds out which.
+                WriteConflicts.Retried(workspace, WriteConflicts.KindOf(e) ?? "known_state");
+                basis = DecisionBasis.Guessed;
+                attempt--;
+            }
+            catch (StaleTimelineGuessException) when (basis == DecisionBasis.Guessed)
             {
                 // The guess is corrected by what the group read; deciding again without one costs a round trip, not a retry.
-                guessing = false;
+                basis = DecisionBasis.Read;
                 attempt--;
             }
             catch (Exception e) when (attempt < WriteConflicts.MaxAttempts && WriteConflicts.KindOf(e) is { } kind)
@@ -200,8 +225,11 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
         }
     }
 
-    /// <summary>One connection and one transaction for the whole group: its reads, its writes and its commit.</summary>
-    private async Task<IReadOnlyList<IReadOnlyList<TrackOutcome>>> DecideAndCommitAsync(string workspace, IReadOnlyList<Pending> group, bool guessing,
+    /// <summary>
+    /// One connection and one transaction for the whole group: its reads, its writes and its commit. A group is decided
+    /// on what the node knows when it can be (<see cref="TrackingBatch.StageKnown"/>), otherwise on what it reads.
+    /// </summary>
+    private async Task<IReadOnlyList<IReadOnlyList<TrackOutcome>>> DecideAndCommitAsync(string workspace, IReadOnlyList<Pending> group, DecisionBasis basis,
         CancellationToken cancellation)
     {
         await using var connection = connections.CreateConnection();
@@ -212,9 +240,11 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
             var options = Marten.Services.SessionOptions.ForTransaction(transaction);
             options.TenantId = workspace;
             await using var session = store.LightweightSession(options);
-            var outcomes = await TrackingBatch.StageAsync(session, [.. group.Select(p => p.Work)], rules.Value, catalogs,
-                guessing ? timelineIds : null, cancellation);
-            await SaveChangesAsync(session, transaction, workspace, cancellation);
+            var works = group.Select(p => p.Work).ToList();
+            var outcomes = basis == DecisionBasis.Known ? TrackingBatch.StageKnown(session, works, rules.Value, catalogs, timelineIds) : null;
+            var decidedOn = outcomes is null ? EventStoreMetrics.ReadBasis : EventStoreMetrics.KnownBasis;
+            outcomes ??= await TrackingBatch.StageAsync(session, works, rules.Value, catalogs, basis == DecisionBasis.Read ? null : timelineIds, cancellation);
+            await SaveChangesAsync(session, transaction, workspace, decidedOn, cancellation);
             return outcomes;
         }
         catch (InvalidOperationException e) when (connection.FullState.HasFlag(ConnectionState.Broken) || connection.State == ConnectionState.Closed)
@@ -230,7 +260,7 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
     /// never in a check Marten makes once a statement has run (a stream's expected version): its COMMIT is sent with its
     /// statements, one round trip instead of two; a failing statement stops the batch before it.
     /// </summary>
-    private static async Task SaveChangesAsync(IDocumentSession session, NpgsqlTransaction transaction, string workspace, CancellationToken cancellation)
+    private static async Task SaveChangesAsync(IDocumentSession session, NpgsqlTransaction transaction, string workspace, string basis, CancellationToken cancellation)
     {
         var started = Stopwatch.GetTimestamp();
         try
@@ -247,12 +277,12 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
                 await transaction.CommitAsync(cancellation);
             }
 
-            EventStoreMetrics.RecordAppend(workspace, Stopwatch.GetElapsedTime(started));
+            EventStoreMetrics.RecordAppend(workspace, Stopwatch.GetElapsedTime(started), basis: basis);
         }
         catch (Exception e)
         {
             EventStoreMetrics.RecordAppend(workspace, Stopwatch.GetElapsedTime(started),
-                WriteConflicts.IsConflict(e) ? EventStoreMetrics.Conflict : EventStoreMetrics.Failed);
+                WriteConflicts.IsConflict(e) ? EventStoreMetrics.Conflict : EventStoreMetrics.Failed, basis);
             throw;
         }
     }
@@ -294,6 +324,29 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
         {
             EventStoreMetrics.Rejected(workspace, EventStoreMetrics.NotStoredReason, notStored);
         }
+    }
+
+    /// <summary>Commands queued for one committer, and which request (or pooled thread) commits them now.</summary>
+    private sealed class Lane
+    {
+        private int leading;
+
+        public Channel<Pending> Queue { get; } = Channel.CreateBounded<Pending>(16_384);
+
+        /// <summary>The pooled thread the lead was last handed to; awaited at shutdown.</summary>
+        public Task HandedOver { get; set; } = Task.CompletedTask;
+
+        public bool TryLead() => Interlocked.CompareExchange(ref leading, 1, 0) == 0;
+
+        public void Release() => Interlocked.Exchange(ref leading, 0);
+    }
+
+    /// <summary>What a group is decided on: the node's copy of its users and names, a guess of its timelines checked by reads, or reads alone.</summary>
+    private enum DecisionBasis
+    {
+        Known,
+        Guessed,
+        Read,
     }
 
     private sealed record Pending(string Workspace, TrackingWork Work)

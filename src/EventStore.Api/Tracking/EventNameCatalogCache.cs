@@ -25,6 +25,9 @@ public sealed class EventNameCatalogCache
     /// <summary>Whether the catalog this node last read has the name (null: none read yet for the workspace).</summary>
     public bool? Knows(string workspace, EventName name) => catalogs.TryGetValue(workspace, out var entry) ? entry.Catalog.Knows(name) : null;
 
+    /// <summary>The catalog this node last read, and its row's version (<c>xmin</c>); null when none was read yet.</summary>
+    public (string Version, EventNameCatalog Catalog)? Current(string workspace) => catalogs.TryGetValue(workspace, out var entry) ? entry : null;
+
     /// <summary>
     /// Drops the node's copy once a group has fetched the catalog for writing: that group may change the row, and a copy
     /// kept would go on answering "unknown" for the names it admits, so that every later group locked the catalog.

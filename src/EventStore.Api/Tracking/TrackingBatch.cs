@@ -168,6 +168,65 @@ public static class TrackingBatch
         return results;
     }
 
+    /// <summary>
+    /// Decides a group on what this node already knows, without reading anything: every command names its user by user_id
+    /// and/or email, each known to the node (<see cref="KnownTimelineIds"/>) with the identity the command gives, and every
+    /// name is in the node's copy of the catalog. The events and their keys are staged after a
+    /// <see cref="KnownStateCheck"/> that fails the transaction if any of that changed, and occurrence keys are not read:
+    /// an event already stored fails the insert of its key. Either failure means the group is decided again on what it
+    /// reads, so the outcome is the same as if it had read, in one round trip instead of two. Null, with nothing staged,
+    /// when the group needs what only a read can tell (a new user or name, an identity change, a refusal).
+    /// </summary>
+    public static IReadOnlyList<IReadOnlyList<TrackOutcome>>? StageKnown(
+        IDocumentSession session, IReadOnlyList<TrackingWork> work, TrackingRules rules, EventNameCatalogCache catalogs, KnownTimelineIds known)
+    {
+        var workspace = session.TenantId;
+        if (catalogs.Current(workspace) is not { } catalog)
+        {
+            return null;
+        }
+
+        var timelines = new List<UserTimeline>();
+        foreach (var command in work.SelectMany(w => w.Commands))
+        {
+            if (known.Timelines(workspace, command.Who) is not { } found || !catalog.Catalog.Knows(command.What.Name))
+            {
+                return null;
+            }
+
+            timelines.AddRange(new[] { found.ByUserId, found.ByEmail }.OfType<UserTimeline>());
+        }
+
+        var state = new BatchState(timelines, catalog.Catalog);
+        state.Locked.UnionWith(timelines.Select(t => t.Id));
+        var results = new List<IReadOnlyList<TrackOutcome>>(work.Count);
+        foreach (var item in work)
+        {
+            var outcomes = new List<TrackOutcome>(item.Commands.Count);
+            foreach (var command in item.Commands)
+            {
+                if (state.Resolve(workspace, command.Who) is not { IsSuccess: true, Value: { IsNew: false, IdentityEvents.Count: 0 } })
+                {
+                    return null;
+                }
+
+                var outcome = Decide(workspace, command, state, rules);
+                if (outcome.Rejection is not null || state.Activations.Count > 0)
+                {
+                    return null;
+                }
+
+                outcomes.Add(outcome);
+            }
+
+            results.Add(outcomes);
+        }
+
+        KnownStateCheck.Require(session, timelines, catalog.Version);
+        Stage(session, state, null);
+        return results;
+    }
+
     /// <summary>The streams to lock and keys to read with the users, from the node's guess of where the commands land.</summary>
     private static TimelineGuess? Guess(string workspace, IReadOnlyList<TrackEvent> commands, KnownTimelineIds known, EventNameCatalogCache catalogs)
     {
