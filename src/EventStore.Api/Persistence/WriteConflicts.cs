@@ -85,6 +85,9 @@ public static class WriteConflicts
                 // (before Marten wraps it as a version conflict, which is when its failure log sees it).
                 case PostgresException { SqlState: MartenStreamVersionMismatch }:
                     return "stream_version";
+                // A group decided on the node's copy of its users and names found the copy out of date (Tracking/KnownStateCheck.cs).
+                case PostgresException { SqlState: Tracking.KnownStateCheck.SqlState }:
+                    return "known_state";
                 // An append that waited on the stream row of a timeline being erased (ADR 0010): the stream is gone.
                 case PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation, TableName: "mt_events" }:
                     return "erased_timeline";

@@ -183,14 +183,14 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
 
                 return;
             }
-            catch (Exception e) when (basis == DecisionBasis.Known && (WriteConflicts.IsConflict(e) || !WriteConflicts.IsDatabaseUnavailable(e)))
+            catch (Exception e) when (basis == DecisionBasis.Known && WriteConflicts.KindOf(e) is { } kind)
             {
                 // What the node knew was out of date, or an event was a duplicate: deciding on what is read finds out which.
-                WriteConflicts.Retried(workspace, WriteConflicts.KindOf(e) ?? "known_state");
+                WriteConflicts.Retried(workspace, kind);
                 basis = DecisionBasis.Guessed;
                 attempt--;
             }
-            catch (StaleTimelineGuessException) when (basis == DecisionBasis.Guessed)
+            catch (StaleTimelineGuessException) when (basis != DecisionBasis.Read)
             {
                 // The guess is corrected by what the group read; deciding again without one costs a round trip, not a retry.
                 basis = DecisionBasis.Read;

@@ -11,12 +11,15 @@ namespace EventStore.Api.Tracking;
 /// event-name catalog) instead of on what it read: it locks the users' streams, in the order every group takes them,
 /// then checks under those locks that each user's stored identity and the catalog's row are still what the node
 /// decided on. When one is not (another node moved an email, a user was erased, a name was admitted or archived) it
-/// fails the transaction as a write conflict, and the group is decided again on what it reads. Like every group's
+/// fails the transaction as a write conflict (<see cref="SqlState"/>), and the group is decided again on what it reads. Like every group's
 /// first statement, it also makes the transaction's statements use generic plans (ADR 0012).
 /// </summary>
 public static class KnownStateCheck
 {
     public const string FunctionName = $"{EventStoreSchema.SchemaName}.require_known_state";
+
+    /// <summary>The SQLSTATE the check raises: a write conflict of its own kind (<c>known_state</c>).</summary>
+    public const string SqlState = "ES001";
 
     // Written as pg_get_functiondef prints it, so that schema validation (db-assert) sees no difference.
     public static Function Definition() => Function.ForSql(
@@ -39,7 +42,7 @@ public static class KnownStateCheck
                     and d.data ->> 'Email' is not distinct from known.email;
             if locked < cardinality(ids) or unchanged < cardinality(ids) or catalog_version is distinct from
                 (select xmin::text from {EventStoreSchema.SchemaName}.mt_doc_eventnamecatalog where tenant_id = tenant and id = catalog_id) then
-                raise exception 'What this node knew of the users or the event names changed' using errcode = '40001';
+                raise exception 'What this node knew of the users or the event names changed' using errcode = '{SqlState}';
             end if;
             return true;
         end;
