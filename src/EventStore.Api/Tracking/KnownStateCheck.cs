@@ -11,8 +11,8 @@ namespace EventStore.Api.Tracking;
 /// event-name catalog) instead of on what it read: it locks the users' streams, in the order every group takes them,
 /// then checks under those locks that each user's stored identity and the catalog's row are still what the node
 /// decided on. When one is not (another node moved an email, a user was erased, a name was admitted or archived) it
-/// fails the transaction as a write conflict (<see cref="SqlState"/>), and the group is decided again on what it reads. Like every group's
-/// first statement, it also makes the transaction's statements use generic plans (ADR 0012).
+/// fails the transaction as a write conflict (<see cref="SqlState"/>), and the group is decided again on what it
+/// reads. Like every group's first statement, it also makes the transaction use generic plans (ADR 0012).
 /// </summary>
 public static class KnownStateCheck
 {

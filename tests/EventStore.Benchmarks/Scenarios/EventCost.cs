@@ -22,9 +22,10 @@ internal sealed record DiskCost(long StoreBytes, long StoredEvents, long RawByte
 }
 
 /// <summary>
-/// CPU counters from <c>/proc</c> (the API's process; every process named <c>postgres</c>, which is the harness's
-/// private cluster unless <c>--connection</c> points elsewhere on this machine) and PostgreSQL's WAL position, read
-/// before and after a phase.
+/// CPU counters from <c>/proc</c> and PostgreSQL's WAL position, read before and after a phase. The API's processes; the
+/// database's postmaster (found as the parent of a backend) with every child it has or had: its own counters, those of
+/// its children still running, and those it collected from children that ended (a backend closed during the phase keeps
+/// counting). When the postmaster is not on this machine, every process named <c>postgres</c> here.
 /// </summary>
 internal static class EventCost
 {
@@ -33,13 +34,14 @@ internal static class EventCost
     /// <summary>Starts counting; the function, called with the events the phase stored, gives its cost.</summary>
     public static async Task<Func<long, Task<PhaseCost>>> StartAsync(IReadOnlyList<int> apiProcessIds, NpgsqlDataSource database, CancellationToken cancellation)
     {
+        var postmaster = await PostmasterAsync(database, cancellation);
         var api = CpuOf(apiProcessIds);
-        var postgres = PostgresCpu();
+        var postgres = PostgresCpu(postmaster);
         var wal = await WalPositionAsync(database, cancellation);
         return async events =>
         {
             var walAfter = await WalPositionAsync(database, cancellation);
-            return new PhaseCost(CpuOf(apiProcessIds) - api, PostgresCpu() - postgres, walAfter - wal, Math.Max(1, events));
+            return new PhaseCost(CpuOf(apiProcessIds) - api, PostgresCpu(postmaster) - postgres, walAfter - wal, Math.Max(1, events));
         };
     }
 
@@ -66,12 +68,21 @@ internal static class EventCost
     private static TimeSpan CpuOf(IReadOnlyList<int> processIds) =>
         processIds.Aggregate(TimeSpan.Zero, (total, id) => total + Ticks($"/proc/{id}/stat"));
 
-    private static TimeSpan PostgresCpu()
+    /// <summary>The postmaster's process id if it runs on this machine: the parent of this connection's backend.</summary>
+    private static async Task<int?> PostmasterAsync(NpgsqlDataSource database, CancellationToken cancellation)
     {
-        var total = TimeSpan.Zero;
+        var backend = await ScalarAsync(database, "select pg_backend_pid()", cancellation);
+        var parent = Stat($"/proc/{backend}/stat") is { } fields ? int.Parse(fields[1], CultureInfo.InvariantCulture) : (int?)null;
+        return parent is { } id && ReadComm($"/proc/{id}") == "postgres" ? id : null;
+    }
+
+    private static TimeSpan PostgresCpu(int? postmaster)
+    {
+        var total = postmaster is { } own ? Ticks($"/proc/{own}/stat", withEndedChildren: true) : TimeSpan.Zero;
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
-            if (int.TryParse(Path.GetFileName(directory), out _) && ReadComm(directory) == "postgres")
+            if (int.TryParse(Path.GetFileName(directory), out _) && ReadComm(directory) == "postgres"
+                && (postmaster is null || Stat(Path.Combine(directory, "stat")) is [_, var parent, ..] && parent == postmaster.Value.ToString(CultureInfo.InvariantCulture)))
             {
                 total += Ticks(Path.Combine(directory, "stat"));
             }
@@ -96,19 +107,32 @@ internal static class EventCost
         }
     }
 
-    /// <summary>utime + stime of a <c>/proc/…/stat</c> line (fields 14 and 15, after the parenthesised name).</summary>
-    private static TimeSpan Ticks(string statPath)
+    /// <summary>
+    /// utime + stime of a <c>/proc/…/stat</c> line (fields 14 and 15), plus cutime + cstime (16 and 17: children that
+    /// ended and were waited for) when asked.
+    /// </summary>
+    private static TimeSpan Ticks(string statPath, bool withEndedChildren = false)
+    {
+        if (Stat(statPath) is not { } fields)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var ticks = Enumerable.Range(11, withEndedChildren ? 4 : 2).Sum(i => long.Parse(fields[i], CultureInfo.InvariantCulture));
+        return TimeSpan.FromSeconds(ticks / TicksPerSecond);
+    }
+
+    /// <summary>The fields of a <c>/proc/…/stat</c> line after the parenthesised name (state first, then the parent's id), or null when gone.</summary>
+    private static string[]? Stat(string statPath)
     {
         try
         {
             var line = File.ReadAllText(statPath);
-            var fields = line[(line.LastIndexOf(')') + 2)..].Split(' ');
-            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-            return TimeSpan.FromSeconds(ticks / TicksPerSecond);
+            return line[(line.LastIndexOf(')') + 2)..].Split(' ');
         }
         catch (IOException)
         {
-            return TimeSpan.Zero;
+            return null;
         }
     }
 }
