@@ -69,7 +69,9 @@ internal static class ResultTables
         {
             table.Add($"CPU per event, POST /events at concurrency {IngestBenchmark.CostConcurrency}",
                 $"API {Rate(api.ApiMicrosecondsPerEvent)} µs, PostgreSQL {Rate(api.PostgresMicrosecondsPerEvent)} µs",
-                $"baseline A: PostgreSQL {Rate(baseline.PostgresMicrosecondsPerEvent)} µs per row; /proc counters of the API and of every postgres process over the phase");
+                $"baseline A: PostgreSQL {Rate(baseline.PostgresMicrosecondsPerEvent)} µs per row; /proc counters of the API and of the database's postgres processes over the phase");
+            table.Add($"events per transaction, POST /events at concurrency {IngestBenchmark.CostConcurrency}", Ratio(api.EventsPerTransaction),
+                "events stored ÷ transactions the store's database ended in the phase (group commit; pg_stat_database)");
             table.Add($"WAL per event, POST /events at concurrency {IngestBenchmark.CostConcurrency}", $"{Rate(api.WalBytesPerEvent)} B",
                 $"baseline A: {Rate(baseline.WalBytesPerEvent)} B per row ({Ratio(api.WalBytesPerEvent / baseline.WalBytesPerEvent)}x)");
         }

@@ -3,9 +3,12 @@ using Npgsql;
 
 namespace EventStore.Benchmarks.Scenarios;
 
-/// <summary>What a phase cost: CPU of the API process and of PostgreSQL's processes, and WAL written.</summary>
-internal sealed record PhaseCost(TimeSpan ApiCpu, TimeSpan PostgresCpu, long WalBytes, long Events)
+/// <summary>What a phase cost: CPU of the API process and of PostgreSQL's processes, WAL written, transactions ended in the database.</summary>
+internal sealed record PhaseCost(TimeSpan ApiCpu, TimeSpan PostgresCpu, long WalBytes, long Transactions, long Events)
 {
+    /// <summary>Events per transaction: how many events a group commit carried on average.</summary>
+    public double EventsPerTransaction => (double)Events / Math.Max(1, Transactions);
+
     public double ApiMicrosecondsPerEvent => ApiCpu.TotalMicroseconds / Events;
 
     public double PostgresMicrosecondsPerEvent => PostgresCpu.TotalMicroseconds / Events;
@@ -38,10 +41,12 @@ internal static class EventCost
         var api = CpuOf(apiProcessIds);
         var postgres = PostgresCpu(postmaster);
         var wal = await WalPositionAsync(database, cancellation);
+        var transactions = await TransactionsAsync(database, cancellation);
         return async events =>
         {
             var walAfter = await WalPositionAsync(database, cancellation);
-            return new PhaseCost(CpuOf(apiProcessIds) - api, PostgresCpu(postmaster) - postgres, walAfter - wal, Math.Max(1, events));
+            return new PhaseCost(CpuOf(apiProcessIds) - api, PostgresCpu(postmaster) - postgres, walAfter - wal,
+                await TransactionsAsync(database, cancellation) - transactions, Math.Max(1, events));
         };
     }
 
@@ -54,6 +59,14 @@ internal static class EventCost
         var rawBytes = await ScalarAsync(baseline, "select pg_total_relation_size('bench_events')::bigint", cancellation);
         var rawRows = await ScalarAsync(baseline, "select count(*) from bench_events", cancellation);
         return new DiskCost(storeBytes, storedEvents, rawBytes, Math.Max(1, rawRows));
+    }
+
+    /// <summary>Transactions committed or rolled back in the database so far (backends report them within a second or so).</summary>
+    private static async Task<long> TransactionsAsync(NpgsqlDataSource database, CancellationToken cancellation)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(1.5), cancellation);
+        return await ScalarAsync(database,
+            "select xact_commit + xact_rollback from pg_stat_database where datname = current_database()", cancellation);
     }
 
     private static async Task<long> WalPositionAsync(NpgsqlDataSource database, CancellationToken cancellation) =>
