@@ -63,11 +63,17 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// A pool for group commits only. Everything a group sets is local to its transaction (locks, plan mode), so a
-    /// connection needs no reset between groups: Npgsql's reset is a seven-statement query at the start of every group.
+    /// A pool for group commits only. Nothing a group sets outlives its transaction (locks), so a connection needs no
+    /// reset between groups: Npgsql's reset is a seven-statement query at the start of every group. Its sessions plan
+    /// every statement generically (ADR 0012): group statements are keyed lookups and set-based writes over the group's
+    /// arrays, which one plan fits whatever their sizes.
     /// </summary>
-    public static NpgsqlDataSource Connections(string connectionString) =>
-        new NpgsqlDataSourceBuilder(connectionString) { Name = ConnectionsKey, ConnectionStringBuilder = { NoResetOnClose = true } }.Build();
+    public static NpgsqlDataSource Connections(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString) { Name = ConnectionsKey, ConnectionStringBuilder = { NoResetOnClose = true } };
+        builder.ConnectionStringBuilder.Options = $"{builder.ConnectionStringBuilder.Options} -c plan_cache_mode=force_generic_plan".Trim();
+        return builder.Build();
+    }
 
     /// <summary>Queues commands of one workspace and completes when they are committed (or refused).</summary>
     public async Task<IReadOnlyList<TrackOutcome>> CommitAsync(string workspace, TrackingWork work, CancellationToken cancellation)

@@ -12,7 +12,7 @@ namespace EventStore.Api.Tracking;
 /// then checks under those locks that each user's stored identity and the catalog's row are still what the node
 /// decided on. When one is not (another node moved an email, a user was erased, a name was admitted or archived) it
 /// fails the transaction as a write conflict (<see cref="SqlState"/>), and the group is decided again on what it
-/// reads. Like every group's first statement, it also makes the transaction use generic plans (ADR 0012).
+/// reads.
 /// </summary>
 public static class KnownStateCheck
 {
@@ -32,7 +32,6 @@ public static class KnownStateCheck
             locked integer;
             unchanged integer;
         begin
-            perform set_config('plan_cache_mode', 'force_generic_plan', true);
             select count(*) into locked from (
                 select 1 from {EventStoreSchema.SchemaName}.mt_streams
                 where tenant_id = tenant and id = any(ids) order by id for no key update) streams;

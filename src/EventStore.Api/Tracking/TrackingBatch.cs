@@ -25,13 +25,6 @@ public sealed record TrackingWork(IReadOnlyList<TrackEvent> Commands, bool Atomi
 /// </summary>
 public static class TrackingBatch
 {
-    /// <summary>
-    /// Every statement of a group is a keyed lookup or a set-based write over the group's arrays, which one plan fits
-    /// whatever the parameters: PostgreSQL's default planned most of them again at every execution (ADR 0012).
-    /// Local to the group's transaction.
-    /// </summary>
-    private const string GenericPlansSql = "select set_config('plan_cache_mode', 'force_generic_plan', true)";
-
     public static async Task<IReadOnlyList<IReadOnlyList<TrackOutcome>>> StageAsync(
         IDocumentSession session, IReadOnlyList<TrackingWork> work, TrackingRules rules, EventNameCatalogCache catalogs, KnownTimelineIds? known,
         CancellationToken cancellation)
@@ -45,7 +38,6 @@ public static class TrackingBatch
         // read after the locks stay true, and concurrent groups queue on the same rows in the same order.
         var guess = known is null ? null : Guess(workspace, commands, known, catalogs);
         var batch = session.CreateBatchQuery();
-        _ = batch.Query<string>(GenericPlansSql);
         var guessedLocks = guess is null ? null : StreamLocks.Lock(batch, workspace, guess.Streams);
         var guessedKeys = guess is null ? null : OccurrenceKeys.Find(batch, workspace, guess.Keys);
         var guessedCatalog = guess is { LocksCatalog: true } ? batch.Events.FetchForWriting<EventNameCatalog>(EventNameCatalog.StreamKey) : null;
