@@ -129,26 +129,42 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
         var group = new List<Pending>();
         do
         {
-            while (lane.Queue.Reader.TryPeek(out _))
+            var handedOver = false;
+            try
             {
-                if (own is not null && own.Completion.Task.IsCompleted)
+                while (lane.Queue.Reader.TryPeek(out _))
                 {
-                    lane.HandedOver = Task.Run(() => LeadAsync(lane, null), CancellationToken.None);
-                    return;
-                }
+                    if (own is not null && own.Completion.Task.IsCompleted)
+                    {
+                        lane.HandedOver = Task.Run(() => LeadAsync(lane, null), CancellationToken.None);
+                        handedOver = true;
+                        return;
+                    }
 
-                var commands = 0;
-                while (commands < options.MaxCommandsPerCommit && lane.Queue.Reader.TryRead(out var pending))
-                {
-                    group.Add(pending);
-                    commands += pending.Work.Commands.Count;
-                }
+                    var commands = 0;
+                    while (commands < options.MaxCommandsPerCommit && lane.Queue.Reader.TryRead(out var pending))
+                    {
+                        group.Add(pending);
+                        commands += pending.Work.Commands.Count;
+                    }
 
-                await CommitGroupAsync(group).ConfigureAwait(false);
-                group.Clear();
+                    await CommitGroupAsync(group).ConfigureAwait(false);
+                    group.Clear();
+                }
             }
-
-            lane.Release();
+            catch (Exception e)
+            {
+                // Unreachable unless a bug: no request may wait forever on a group, nor a lane stay led by nobody.
+                group.ForEach(pending => pending.Completion.TrySetException(e));
+                throw;
+            }
+            finally
+            {
+                if (!handedOver)
+                {
+                    lane.Release();
+                }
+            }
         }
         while (lane.Queue.Reader.TryPeek(out _) && lane.TryLead());
     }
