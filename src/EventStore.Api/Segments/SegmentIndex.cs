@@ -1,0 +1,266 @@
+using System.Collections.Concurrent;
+using System.ComponentModel.DataAnnotations;
+using System.Data;
+using EventStore.Api.Operations;
+using EventStore.Api.Summaries;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace EventStore.Api.Segments;
+
+/// <summary><c>Segments:Index:*</c>: how much memory this node's segment index may take.</summary>
+public sealed class SegmentIndexOptions
+{
+    /// <summary>
+    /// Estimated memory of every workspace's index together; a workspace that would not fit is searched in SQL (as
+    /// before the index) and tried again later. 0 turns the index off.
+    /// </summary>
+    [Range(0, 1_048_576)]
+    public int MemoryLimitMegabytes { get; set; } = 1024;
+}
+
+/// <summary>
+/// This node's segment index (ADR 0020): each workspace's <see cref="WorkspaceSegments"/>, loaded from event_stats and the
+/// users on first use, then caught up before every read with the users whose <c>segment_changes</c> row a transaction
+/// invisible to the last snapshot wrote (PostgreSQL snapshots, so no commit is missed whatever order transactions commit in).
+/// A read waits for a catch-up that began after it arrived, so it sees every event committed before it. A rebuild of
+/// event_stats or segment_changes (their table replaced, or a rebuild recorded since) makes the workspace load again.
+/// </summary>
+public sealed class SegmentIndex(NpgsqlDataSource dataSource, IOptions<SegmentIndexOptions> options, TimeProvider clock, ILogger<SegmentIndex> logger)
+{
+    private static readonly TimeSpan RetryTooLargeAfter = TimeSpan.FromMinutes(5);
+
+    private static readonly string Users = SegmentCatalog.UserTable;
+    private static readonly string Stats = EventStatsProjection.Table.QualifiedName;
+    private static readonly string Changes = SegmentChangesProjection.Table.QualifiedName;
+
+    /// <summary>What a rebuild changes: the tables' identities and the rebuilds recorded as finished.</summary>
+    private static readonly string GenerationSql =
+        $"'{Stats}'::regclass::oid::text || '/' || '{Changes}'::regclass::oid::text || '/' || " +
+        $"(select count(*) from {EventStore.Api.Persistence.EventStoreSchema.SchemaName}.{ProjectionRebuilds.TableName} where finished_at is not null)::text";
+
+    private static readonly string CatchUpSql =
+        "with snap as materialized (select pg_current_snapshot() as s), " +
+        $"changed as materialized (select c.timeline_id from {Changes} c where c.tenant_id = $1 " +
+        "and c.tx >= pg_snapshot_xmin($2::text::pg_snapshot) and not pg_visible_in_snapshot(c.tx, $2::text::pg_snapshot)) " +
+        $"select (select s::text from snap), {GenerationSql}, c.timeline_id, " +
+        $"exists (select 1 from {Users} u where u.tenant_id = $1 and u.id = c.timeline_id), e.name, e.count, e.first_at, e.last_at " +
+        $"from (select 1) one left join (changed c left join {Stats} e on e.tenant_id = $1 and e.timeline_id = c.timeline_id) on true " +
+        "order by c.timeline_id";
+
+    private readonly ConcurrentDictionary<string, Workspace> workspaces = new(StringComparer.Ordinal);
+    private long usedBytes;
+
+    private long LimitBytes => options.Value.MemoryLimitMegabytes * 1024L * 1024L;
+
+    /// <summary>
+    /// Runs <paramref name="read"/> on the workspace's index, caught up with every commit before this call, under its read lock;
+    /// not indexed when the index is off or the workspace does not fit its memory limit (the caller searches in SQL).
+    /// </summary>
+    internal async Task<(bool Indexed, T Result)> ReadAsync<T>(string workspace, Func<WorkspaceSegments, T> read, CancellationToken cancellation)
+    {
+        if (LimitBytes == 0)
+        {
+            return (false, default!);
+        }
+
+        var entry = workspaces.GetOrAdd(workspace, _ => new Workspace());
+        var ticket = Interlocked.Increment(ref entry.Arrivals);
+        await entry.Gate.WaitAsync(cancellation);
+        try
+        {
+            // A catch-up that began after this call arrived has seen everything this call must see.
+            if (entry.Segments is null || entry.Covered < ticket)
+            {
+                var covering = Volatile.Read(ref entry.Arrivals);
+                await CatchUpAsync(workspace, entry);
+                entry.Covered = covering;
+            }
+        }
+        finally
+        {
+            entry.Gate.Release();
+        }
+
+        var segments = entry.Segments;
+        if (segments is null)
+        {
+            return (false, default!);
+        }
+
+        segments.Lock.EnterReadLock();
+        try
+        {
+            return (true, read(segments));
+        }
+        finally
+        {
+            segments.Lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Catches up, or loads the workspace when it has no index yet or a rebuild replaced what it was loaded from.</summary>
+    private async Task CatchUpAsync(string workspace, Workspace entry)
+    {
+        // Not the request's token: a catch-up serves every waiting read, and is applied whole or not at all.
+        var cancellation = CancellationToken.None;
+        if (entry.Segments is null)
+        {
+            if (clock.GetUtcNow() >= entry.RetryAt)
+            {
+                await LoadAsync(workspace, entry, cancellation);
+            }
+
+            return;
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+        await using var command = new NpgsqlCommand(CatchUpSql, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = workspace });
+        command.Parameters.Add(new NpgsqlParameter { Value = entry.Snapshot });
+        string snapshot, generation;
+        var changed = new List<(string Id, bool Exists, List<MemberRow> Rows)>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellation))
+        {
+            (snapshot, generation) = (string.Empty, string.Empty);
+            while (await reader.ReadAsync(cancellation))
+            {
+                (snapshot, generation) = (reader.GetString(0), reader.GetString(1));
+                if (reader.IsDBNull(2))
+                {
+                    continue;
+                }
+
+                var id = reader.GetString(2);
+                if (changed.Count == 0 || changed[^1].Id != id)
+                {
+                    changed.Add((id, reader.GetBoolean(3), []));
+                }
+
+                if (!reader.IsDBNull(4))
+                {
+                    changed[^1].Rows.Add(new MemberRow(reader.GetString(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7)));
+                }
+            }
+        }
+
+        if (generation != entry.Generation)
+        {
+            logger.LogInformation("Segment index of workspace {Workspace}: a rebuild replaced what it was loaded from; loading it again", workspace);
+            Drop(entry);
+            await LoadAsync(workspace, entry, cancellation);
+            return;
+        }
+
+        var segments = entry.Segments;
+        segments.Lock.EnterWriteLock();
+        try
+        {
+            foreach (var (id, exists, rows) in changed)
+            {
+                segments.Update(id, exists, rows);
+            }
+
+            segments.Order();
+        }
+        finally
+        {
+            segments.Lock.ExitWriteLock();
+        }
+
+        entry.Snapshot = snapshot;
+        var grown = segments.EstimatedBytes - entry.Bytes;
+        entry.Bytes = segments.EstimatedBytes;
+        if (Interlocked.Add(ref usedBytes, grown) > LimitBytes)
+        {
+            logger.LogWarning("Segment index of workspace {Workspace} outgrew Segments:Index:MemoryLimitMegabytes; its searches run in SQL", workspace);
+            Drop(entry);
+            entry.RetryAt = clock.GetUtcNow() + RetryTooLargeAfter;
+        }
+    }
+
+    /// <summary>Reads the workspace's users and event_stats rows, and the snapshot they were read in, in one repeatable-read transaction.</summary>
+    private async Task LoadAsync(string workspace, Workspace entry, CancellationToken cancellation)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellation);
+        string snapshot, generation;
+        await using (var command = new NpgsqlCommand($"select pg_current_snapshot()::text, {GenerationSql}", connection, transaction))
+        await using (var reader = await command.ExecuteReaderAsync(cancellation))
+        {
+            await reader.ReadAsync(cancellation);
+            (snapshot, generation) = (reader.GetString(0), reader.GetString(1));
+        }
+
+        var segments = new WorkspaceSegments();
+        var available = LimitBytes - Interlocked.Read(ref usedBytes);
+        long users = 0, members = 0;
+        bool TooLarge() => (users * WorkspaceSegments.BytesPerUser) + (members * WorkspaceSegments.BytesPerMember) > available;
+
+        var rowsOf = new Dictionary<string, List<MemberRow>>(StringComparer.Ordinal);
+        await using (var command = new NpgsqlCommand($"select id from {Users} where tenant_id = $1", connection, transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = workspace });
+            await using var reader = await command.ExecuteReaderAsync(cancellation);
+            while (await reader.ReadAsync(cancellation) && !TooLarge())
+            {
+                rowsOf[reader.GetString(0)] = [];
+                users++;
+            }
+        }
+
+        await using (var command = new NpgsqlCommand($"select timeline_id, name, count, first_at, last_at from {Stats} where tenant_id = $1", connection, transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = workspace });
+            await using var reader = await command.ExecuteReaderAsync(cancellation);
+            while (!TooLarge() && await reader.ReadAsync(cancellation))
+            {
+                if (rowsOf.TryGetValue(reader.GetString(0), out var rows))
+                {
+                    rows.Add(new MemberRow(reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
+                    members++;
+                }
+            }
+        }
+
+        await transaction.CommitAsync(cancellation);
+        if (TooLarge())
+        {
+            logger.LogWarning("Segment index of workspace {Workspace} does not fit Segments:Index:MemoryLimitMegabytes; its searches run in SQL", workspace);
+            entry.RetryAt = clock.GetUtcNow() + RetryTooLargeAfter;
+            return;
+        }
+
+        foreach (var (id, rows) in rowsOf)
+        {
+            segments.Update(id, exists: true, rows);
+        }
+
+        segments.Order();
+        entry.Segments = segments;
+        entry.Snapshot = snapshot;
+        entry.Generation = generation;
+        entry.Bytes = segments.EstimatedBytes;
+        Interlocked.Add(ref usedBytes, entry.Bytes);
+    }
+
+    private void Drop(Workspace entry)
+    {
+        Interlocked.Add(ref usedBytes, -entry.Bytes);
+        entry.Segments = null;
+        entry.Bytes = 0;
+    }
+
+    /// <summary>A workspace's index and what keeps it current; fields other than <see cref="Arrivals"/> change only under <see cref="Gate"/>.</summary>
+    private sealed class Workspace
+    {
+        public readonly SemaphoreSlim Gate = new(1, 1);
+        public long Arrivals;
+        public long Covered;
+        public WorkspaceSegments? Segments;
+        public string Snapshot = string.Empty;
+        public string Generation = string.Empty;
+        public long Bytes;
+        public DateTimeOffset RetryAt = DateTimeOffset.MinValue;
+    }
+}
