@@ -10,10 +10,10 @@ namespace EventStore.Api.Segments;
 /// </summary>
 internal sealed class WorkspaceSegments
 {
-    /// <summary>Estimated bytes per user (id string, number, order, membership list) and per (user, name) member (columns, slot).</summary>
-    public const long BytesPerUser = 160;
+    /// <summary>Bytes per user (id string, number, order, list of names) and per (user, name) member (columns, slot), as measured with room to spare.</summary>
+    public const long BytesPerUser = 200;
 
-    public const long BytesPerMember = 64;
+    public const long BytesPerMember = 80;
 
     private readonly Dictionary<string, int> numbers = new(StringComparer.Ordinal);
     private readonly List<string> ids = [];
