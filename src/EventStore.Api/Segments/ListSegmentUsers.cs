@@ -20,8 +20,8 @@ internal sealed record SegmentUser(string? UserId, string? Email, string Interco
 
 /// <summary>
 /// GET /segments/{eventName}/users: the users who did an event, filtered on their count, first and last
-/// occurrence (<see cref="SegmentFilter"/>), by service id. One index range of event_stats serves both
-/// the page (keyset on timeline_id) and the total.
+/// occurrence (<see cref="SegmentFilter"/>), by service id: from the node's segment index (ADR 0020), or, without
+/// it, from one index range of event_stats, which serves both the page (keyset on timeline_id) and the total.
 /// </summary>
 public static class ListSegmentUsersEndpoint
 {

@@ -14,7 +14,8 @@ namespace EventStore.Api.Segments;
 
 /// <summary>
 /// A boolean query over segments: conditions ("did this event, with these filters") combined with
-/// and / or / not, written as set operations on user ids: a condition is one name's index range of
+/// and / or / not, evaluated on the node's segment index as bitmaps (<see cref="Members"/>, ADR 0020), or,
+/// without it, written as set operations on user ids: a condition is one name's index range of
 /// event_stats, and is INTERSECT, or is UNION, not is EXCEPT (from the workspace's users when nothing
 /// else bounds it). PostgreSQL computes the matching set once, with hashes, for the page and the count.
 /// </summary>

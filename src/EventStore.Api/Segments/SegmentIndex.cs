@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.ComponentModel.DataAnnotations;
 using System.Data;
 using EventStore.Api.Operations;
+using EventStore.Api.Persistence;
 using EventStore.Api.Summaries;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -37,7 +38,7 @@ public sealed class SegmentIndex(NpgsqlDataSource dataSource, IOptions<SegmentIn
     /// <summary>What a rebuild changes: the tables' identities and the rebuilds recorded as finished.</summary>
     private static readonly string GenerationSql =
         $"'{Stats}'::regclass::oid::text || '/' || '{Changes}'::regclass::oid::text || '/' || " +
-        $"(select count(*) from {EventStore.Api.Persistence.EventStoreSchema.SchemaName}.{ProjectionRebuilds.TableName} where finished_at is not null)::text";
+        $"(select count(*) from {EventStoreSchema.SchemaName}.{ProjectionRebuilds.TableName} where finished_at is not null)::text";
 
     private static readonly string CatchUpSql =
         "with snap as materialized (select pg_current_snapshot() as s), " +
