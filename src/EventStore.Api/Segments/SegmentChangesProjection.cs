@@ -1,5 +1,6 @@
 using EventStore.Api.Operations;
 using EventStore.Api.Persistence;
+using EventStore.Domain.Privacy;
 using EventStore.Domain.Timelines;
 using JasperFx.Events;
 using Marten;
@@ -11,24 +12,27 @@ namespace EventStore.Api.Segments;
 /// <summary>
 /// Builds <c>segment_changes</c>: per user, the id of the last transaction that changed what segments read of them (their
 /// existence, their event_stats rows). Each node's <see cref="SegmentIndex"/> follows it: the rows whose transaction a
-/// node's last snapshot did not see are the users to read again (ADR 0020). An erasure writes the user's row too, so
-/// that every node drops the user; the row holds the random service id and a transaction id, nothing personal.
+/// node's last snapshot did not see are the users to read again (ADR 0020). An erasure deletes the user's row, and its
+/// audit event (<see cref="UserErased"/>) marks the workspace's own row (<see cref="Erasures"/>): nodes then drop the
+/// users that no longer exist, and nothing of the erased user is left here.
 /// </summary>
 public sealed class SegmentChangesProjection : ITableProjection
 {
     public const string ProjectionName = "SegmentChanges";
     public static readonly PostgresqlObjectName Table = EventStoreSchema.TableNamed("segment_changes");
 
+    /// <summary>The timeline id of the workspace's row that each erasure marks: no service id is empty.</summary>
+    public const string Erasures = "";
+
     /// <summary>The read model: this projection, its table, how it is rebuilt (folded in memory) and erased.</summary>
     public static readonly TableReadModel ReadModel = new(ProjectionName, "The last transaction that changed each user's segments, followed by every node's segment index",
-        Table.Name, [typeof(UserTimelineStarted), typeof(EventTracked), typeof(EventSummaryImported)],
+        Table.Name, [typeof(UserTimelineStarted), typeof(EventTracked), typeof(EventSummaryImported), typeof(UserErased)],
         (shadow, _, _) => Accumulated(new SegmentChangesProjection(shadow)), keyedWhileFilled: true)
     {
         Projection = new SegmentChangesProjection(),
         Definition = Definition,
         ForgetTimeline = (connection, transaction, workspace, timelineId, cancellation) => Sql.ExecuteAsync(connection, transaction,
-            $"insert into {Table.QualifiedName} as c (tenant_id, timeline_id, tx) values ($1, $2, pg_current_xact_id()) " +
-            "on conflict (tenant_id, timeline_id) do update set tx = excluded.tx", cancellation, workspace, timelineId),
+            $"delete from {Table.QualifiedName} where tenant_id = $1 and timeline_id = $2", cancellation, workspace, timelineId),
     };
 
     private readonly string upsertSql;
@@ -67,7 +71,7 @@ public sealed class SegmentChangesProjection : ITableProjection
         QueueUpsert(operations, users);
     }
 
-    /// <summary>The users the events change: started, tracked, or given an imported summary.</summary>
+    /// <summary>The users the events change (started, tracked, given an imported summary), and the workspace's row for an erasure.</summary>
     public static void Collect(IEnumerable<IEvent> events, Dictionary<(string Workspace, string Timeline), bool> into)
     {
         foreach (var @event in events)
@@ -77,6 +81,7 @@ public sealed class SegmentChangesProjection : ITableProjection
                 UserTimelineStarted started => started.TimelineId,
                 EventTracked tracked => tracked.TimelineId,
                 EventSummaryImported imported => imported.TimelineId,
+                UserErased => Erasures,
                 _ => null,
             };
             if (timeline is not null)

@@ -23,7 +23,8 @@ public sealed class SegmentIndexOptions
 /// <summary>
 /// This node's segment index (ADR 0020): each workspace's <see cref="WorkspaceSegments"/>, loaded from event_stats and the
 /// users on first use, then caught up before every read with the users whose <c>segment_changes</c> row a transaction
-/// invisible to the last snapshot wrote (PostgreSQL snapshots, so no commit is missed whatever order transactions commit in).
+/// invisible to the last snapshot wrote (PostgreSQL snapshots, so no commit is missed whatever order transactions commit in);
+/// after an erasure (the workspace's own row), the users that no longer exist are dropped.
 /// A read waits for a catch-up that began after it arrived, so it sees every event committed before it. A rebuild of
 /// event_stats or segment_changes (their table replaced, or a rebuild recorded since) makes the workspace load again.
 /// </summary>
@@ -153,13 +154,23 @@ public sealed class SegmentIndex(NpgsqlDataSource dataSource, IOptions<SegmentIn
             return;
         }
 
+        // Users who exist now, read after the snapshot: anyone the index holds and this misses was erased.
+        var existing = changed.Any(c => c.Id == SegmentChangesProjection.Erasures)
+            ? (await Sql.ListAsync(connection, null, $"select id from {Users} where tenant_id = $1", reader => reader.GetString(0), cancellation, workspace))
+                .ToHashSet(StringComparer.Ordinal)
+            : null;
         var segments = entry.Segments;
         segments.Lock.EnterWriteLock();
         try
         {
-            foreach (var (id, exists, rows) in changed)
+            foreach (var (id, exists, rows) in changed.Where(c => c.Id != SegmentChangesProjection.Erasures))
             {
                 segments.Update(id, exists, rows);
+            }
+
+            if (existing is not null)
+            {
+                segments.KeepOnly(existing);
             }
 
             segments.Order();

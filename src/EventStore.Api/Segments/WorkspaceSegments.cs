@@ -86,6 +86,18 @@ internal sealed class WorkspaceSegments
         namesOf[number] = after;
     }
 
+    /// <summary>Drops every user not in <paramref name="existing"/> (read after the index's snapshot: users erased since).</summary>
+    public void KeepOnly(IReadOnlySet<string> existing)
+    {
+        for (var number = 0; number < ids.Count; number++)
+        {
+            if ((present[number >> 6] & (1UL << number)) != 0 && !existing.Contains(ids[number]))
+            {
+                Update(ids[number], exists: false, []);
+            }
+        }
+    }
+
     /// <summary>Puts the users added since the last call into service-id order (one merge, after a load or a catch-up).</summary>
     public void Order()
     {
