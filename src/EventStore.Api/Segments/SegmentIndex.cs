@@ -101,6 +101,41 @@ public sealed class SegmentIndex(NpgsqlDataSource dataSource, IOptions<SegmentIn
         }
     }
 
+    /// <summary>
+    /// Loads every workspace that has users, in the background after start, so that no reader waits for a load
+    /// (≈0.6 s per 100,000 users); within the memory limit, first come first served. A failure is left to the reads.
+    /// </summary>
+    internal async Task WarmUpAsync(CancellationToken cancellation)
+    {
+        if (LimitBytes == 0)
+        {
+            return;
+        }
+
+        await Task.Yield();
+        try
+        {
+            // Each workspace once, by the primary key's first column, without scanning the users.
+            var found = await Sql.ListAsync(dataSource,
+                $"with recursive w as (select min(tenant_id) as id from {Users} union all " +
+                $"select (select min(tenant_id) from {Users} where tenant_id > w.id) from w where w.id is not null) select id from w where id is not null",
+                reader => reader.GetString(0), cancellation);
+            foreach (var workspace in found)
+            {
+                await ReadAsync(workspace, _ => true, cancellation);
+            }
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // The service stops.
+        }
+        catch (Exception exception)
+        {
+            // Best effort (the schema may still be on its way at start): the reads load what is missing.
+            logger.LogInformation(exception, "Segment index warm-up stopped; workspaces load at their first segment read");
+        }
+    }
+
     /// <summary>Catches up, or loads the workspace when it has no index yet or a rebuild replaced what it was loaded from.</summary>
     private async Task CatchUpAsync(string workspace, Workspace entry)
     {
@@ -275,4 +310,10 @@ public sealed class SegmentIndex(NpgsqlDataSource dataSource, IOptions<SegmentIn
         public long Bytes;
         public DateTimeOffset RetryAt = DateTimeOffset.MinValue;
     }
+}
+
+/// <summary>Starts <see cref="SegmentIndex.WarmUpAsync"/> once the service runs; the service does not wait for it.</summary>
+public sealed class SegmentIndexWarmUp(SegmentIndex index) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => index.WarmUpAsync(stoppingToken);
 }
