@@ -32,6 +32,9 @@ public sealed class SegmentIndex(NpgsqlDataSource dataSource, IOptions<SegmentIn
 {
     private static readonly TimeSpan RetryTooLargeAfter = TimeSpan.FromMinutes(5);
 
+    /// <summary>How often the background loads new workspaces and catches up the loaded ones.</summary>
+    public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(5);
+
     private static readonly string Users = SegmentCatalog.UserTable;
     private static readonly string Stats = EventStatsProjection.Table.QualifiedName;
     private static readonly string Changes = SegmentChangesProjection.Table.QualifiedName;
@@ -102,10 +105,12 @@ public sealed class SegmentIndex(NpgsqlDataSource dataSource, IOptions<SegmentIn
     }
 
     /// <summary>
-    /// Loads every workspace that has users, in the background after start, so that no reader waits for a load
-    /// (≈0.6 s per 100,000 users); within the memory limit, first come first served. A failure is left to the reads.
+    /// Keeps every workspace that has users loaded and nearly current, in the background: each
+    /// <see cref="RefreshInterval"/> a workspace not loaded yet is loaded (≈0.6 s per 100,000 users) and a loaded one
+    /// caught up, so that a read finds little to catch up and never waits for a load of a workspace older than that.
+    /// Within the memory limit, first come first served; a failure is logged and tried again at the next round.
     /// </summary>
-    internal async Task WarmUpAsync(CancellationToken cancellation)
+    internal async Task RefreshAsync(CancellationToken cancellation)
     {
         if (LimitBytes == 0)
         {
@@ -113,26 +118,38 @@ public sealed class SegmentIndex(NpgsqlDataSource dataSource, IOptions<SegmentIn
         }
 
         await Task.Yield();
-        try
+        while (!cancellation.IsCancellationRequested)
         {
-            // Each workspace once, by the primary key's first column, without scanning the users.
-            var found = await Sql.ListAsync(dataSource,
-                $"with recursive w as (select min(tenant_id) as id from {Users} union all " +
-                $"select (select min(tenant_id) from {Users} where tenant_id > w.id) from w where w.id is not null) select id from w where id is not null",
-                reader => reader.GetString(0), cancellation);
-            foreach (var workspace in found)
+            try
             {
-                await ReadAsync(workspace, _ => true, cancellation);
+                // Each workspace once, by the primary key's first column, without scanning the users.
+                var found = await Sql.ListAsync(dataSource,
+                    $"with recursive w as (select min(tenant_id) as id from {Users} union all " +
+                    $"select (select min(tenant_id) from {Users} where tenant_id > w.id) from w where w.id is not null) select id from w where id is not null",
+                    reader => reader.GetString(0), cancellation);
+                foreach (var workspace in found)
+                {
+                    await ReadAsync(workspace, _ => true, cancellation);
+                }
             }
-        }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-        {
-            // The service stops.
-        }
-        catch (Exception exception)
-        {
-            // Best effort (the schema may still be on its way at start): the reads load what is missing.
-            logger.LogInformation(exception, "Segment index warm-up stopped; workspaces load at their first segment read");
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                // Best effort (the schema may still be on its way at start): reads load and catch up what they need.
+                logger.LogInformation(exception, "Segment index refresh failed; trying again in {Interval}", RefreshInterval);
+            }
+
+            try
+            {
+                await Task.Delay(RefreshInterval, clock, cancellation);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
     }
 
@@ -244,30 +261,49 @@ public sealed class SegmentIndex(NpgsqlDataSource dataSource, IOptions<SegmentIn
         long users = 0, members = 0;
         bool TooLarge() => (users * WorkspaceSegments.BytesPerUser) + (members * WorkspaceSegments.BytesPerMember) > available;
 
-        var rowsOf = new Dictionary<string, List<MemberRow>>(StringComparer.Ordinal);
         await using (var command = new NpgsqlCommand($"select id from {Users} where tenant_id = $1", connection, transaction))
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = workspace });
-            await using var reader = await command.ExecuteReaderAsync(cancellation);
-            while (await reader.ReadAsync(cancellation) && !TooLarge())
-            {
-                rowsOf[reader.GetString(0)] = [];
-                users++;
-            }
-        }
-
-        await using (var command = new NpgsqlCommand($"select timeline_id, name, count, first_at, last_at from {Stats} where tenant_id = $1", connection, transaction))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = workspace });
             await using var reader = await command.ExecuteReaderAsync(cancellation);
             while (!TooLarge() && await reader.ReadAsync(cancellation))
             {
-                if (rowsOf.TryGetValue(reader.GetString(0), out var rows))
-                {
-                    rows.Add(new MemberRow(reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
-                    members++;
-                }
+                segments.Update(reader.GetString(0), exists: true, []);
+                users++;
             }
+        }
+
+        // Each user's rows together (the primary key's order), indexed as they come: nothing is gathered first.
+        await using (var command = new NpgsqlCommand(
+            $"select timeline_id, name, count, first_at, last_at from {Stats} where tenant_id = $1 order by timeline_id", connection, transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = workspace });
+            await using var reader = await command.ExecuteReaderAsync(cancellation);
+            var rows = new List<MemberRow>();
+            string? user = null;
+            void Index()
+            {
+                if (user is not null && segments.Holds(user))
+                {
+                    segments.Update(user, exists: true, rows);
+                }
+
+                rows.Clear();
+            }
+
+            while (!TooLarge() && await reader.ReadAsync(cancellation))
+            {
+                var id = reader.GetString(0);
+                if (id != user)
+                {
+                    Index();
+                    user = id;
+                }
+
+                rows.Add(new MemberRow(reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
+                members++;
+            }
+
+            Index();
         }
 
         await transaction.CommitAsync(cancellation);
@@ -276,11 +312,6 @@ public sealed class SegmentIndex(NpgsqlDataSource dataSource, IOptions<SegmentIn
             logger.LogWarning("Segment index of workspace {Workspace} does not fit Segments:Index:MemoryLimitMegabytes; its searches run in SQL", workspace);
             entry.RetryAt = clock.GetUtcNow() + RetryTooLargeAfter;
             return;
-        }
-
-        foreach (var (id, rows) in rowsOf)
-        {
-            segments.Update(id, exists: true, rows);
         }
 
         segments.Order();
@@ -312,8 +343,8 @@ public sealed class SegmentIndex(NpgsqlDataSource dataSource, IOptions<SegmentIn
     }
 }
 
-/// <summary>Starts <see cref="SegmentIndex.WarmUpAsync"/> once the service runs; the service does not wait for it.</summary>
-public sealed class SegmentIndexWarmUp(SegmentIndex index) : BackgroundService
+/// <summary>Runs <see cref="SegmentIndex.RefreshAsync"/> while the service runs; the service does not wait for it.</summary>
+public sealed class SegmentIndexRefresh(SegmentIndex index) : BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => index.WarmUpAsync(stoppingToken);
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => index.RefreshAsync(stoppingToken);
 }

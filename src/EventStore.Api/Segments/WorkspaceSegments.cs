@@ -32,6 +32,8 @@ internal sealed class WorkspaceSegments
 
     private int Words => (ids.Count + 63) >> 6;
 
+    public bool Holds(string id) => numbers.ContainsKey(id);
+
     /// <summary>Sets what a user is now: present with exactly these rows, or gone (<paramref name="exists"/> false).</summary>
     public void Update(string id, bool exists, IReadOnlyList<MemberRow> rows)
     {
