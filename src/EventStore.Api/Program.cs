@@ -89,6 +89,8 @@ builder.Services.AddSingleton(_ => dataSource);
 // connections skip Npgsql's reset when they go back to the pool.
 builder.Services.AddKeyedSingleton(EventCommitter.ConnectionsKey, (_, _) => EventCommitter.Connections(connectionString));
 builder.Services.AddSingleton<PageCursors>();
+builder.Services.AddSingleton<EventStore.Api.Segments.SegmentIndex>();
+builder.Services.AddHostedService<EventStore.Api.Segments.SegmentIndexRefresh>();
 // Operations/: projection status and online rebuilds (ADR 0011), Operations:Rebuild:* settings.
 builder.Services.AddProjectionOperations();
 builder.Services.AddMarten(options => EventStoreSchema.Configure(options, dataSource))

@@ -38,6 +38,7 @@ public static class ServiceSettings
         new SettingsSection<BrowserLimits>("Browser"),
         new SettingsSection<RebuildOptions>("Operations:Rebuild"),
         new SettingsSection<LeadershipOptions>("Leadership"),
+        new SettingsSection<Segments.SegmentIndexOptions>("Segments:Index"),
     ];
 
     public static IServiceCollection AddServiceSettings(this IServiceCollection services)

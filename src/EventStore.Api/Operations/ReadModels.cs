@@ -57,6 +57,7 @@ public static class ReadModels
         TimelineProjection.ReadModel,
         EventStatsProjection.ReadModel,
         EventActivityProjection.ReadModel,
+        Segments.SegmentChangesProjection.ReadModel,
     ];
 
     /// <summary>The read models kept in tables of our own: written with the events, by Marten and by the group commit.</summary>

@@ -20,15 +20,15 @@ internal sealed record SegmentUser(string? UserId, string? Email, string Interco
 
 /// <summary>
 /// GET /segments/{eventName}/users: the users who did an event, filtered on their count, first and last
-/// occurrence (<see cref="SegmentFilter"/>), by service id. One index range of event_stats serves both
-/// the page (keyset on timeline_id) and the total.
+/// occurrence (<see cref="SegmentFilter"/>), by service id: from the node's segment index (ADR 0020), or, without
+/// it, from one index range of event_stats, which serves both the page (keyset on timeline_id) and the total.
 /// </summary>
 public static class ListSegmentUsersEndpoint
 {
     [WolverineGet("/segments/{eventName}/users")]
     [Authorize(Policy = Policies.ReadEvents)]
     public static async Task<IResult> Get(
-        string eventName, HttpContext context, IDocumentStore store, NpgsqlDataSource dataSource, PageCursors cursors, TimeProvider clock)
+        string eventName, HttpContext context, IDocumentStore store, NpgsqlDataSource dataSource, SegmentIndex index, PageCursors cursors, TimeProvider clock)
     {
         var cancellation = context.RequestAborted;
         var query = new QueryParameters(context.Request.Query);
@@ -57,6 +57,35 @@ public static class ListSegmentUsersEndpoint
         }
 
         var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        var indexed = await index.ReadAsync(workspace, segments =>
+        {
+            var set = segments.Did(name, filter, now);
+            var ids = segments.Page(set, after, perPage + 1);
+            return (Total: WorkspaceSegments.Count(set), Rows: ids.Select(id => (Id: id, Row: segments.Row(name, id))).ToList());
+        }, cancellation);
+        var (total, users) = indexed.Indexed
+            ? (indexed.Result.Total, await IndexedPageAsync(dataSource, workspace, indexed.Result.Rows, cancellation))
+            : await SqlPageAsync(dataSource, workspace, name, filter, now, after, perPage, cancellation);
+
+        var hasMore = users.Count > perPage;
+        var page = hasMore ? users[..perPage] : users;
+        var next = hasMore ? Links.WithQuery(context.Request, ("starting_after", await cursors.EncodeAsync(scope, page[^1].IntercomUserId))) : null;
+        return ApiJson.Ok(new { type = "segment.user.list", segment = name, total_count = total, users = page, pages = new Pages(perPage, next) });
+    }
+
+    /// <summary>The members the index chose, with its count, first and last, described from their snapshots (a user erased since is left out).</summary>
+    private static async Task<List<SegmentUser>> IndexedPageAsync(NpgsqlDataSource dataSource, string workspace, List<(string Id, MemberRow Row)> rows,
+        CancellationToken cancellation)
+    {
+        var identities = await SegmentCatalog.IdentitiesAsync(dataSource, workspace, [.. rows.Select(r => r.Id)], cancellation);
+        return [.. rows.Where(r => identities.ContainsKey(r.Id)).Select(r => new SegmentUser(identities[r.Id].UserId, identities[r.Id].Email, r.Id,
+            r.Row.Count, ApiJson.Iso8601(r.Row.First), ApiJson.Iso8601(r.Row.Last)))];
+    }
+
+    /// <summary>Without the index (turned off, or the workspace over its memory limit): a page and the total from event_stats.</summary>
+    private static async Task<(long Total, List<SegmentUser> Users)> SqlPageAsync(NpgsqlDataSource dataSource, string workspace, string name, SegmentFilter filter,
+        long now, string? after, int perPage, CancellationToken cancellation)
+    {
         await using var batch = dataSource.CreateBatch();
         batch.BatchCommands.Add(PageQuery(workspace, name, filter, now, after, perPage + 1).ToBatchCommand());
         batch.BatchCommands.Add(CountQuery(workspace, name, filter, now).ToBatchCommand());
@@ -75,12 +104,7 @@ public static class ListSegmentUsersEndpoint
 
         await reader.NextResultAsync(cancellation);
         await reader.ReadAsync(cancellation);
-        var total = reader.GetInt64(0);
-
-        var hasMore = users.Count > perPage;
-        var page = hasMore ? users[..perPage] : users;
-        var next = hasMore ? Links.WithQuery(context.Request, ("starting_after", await cursors.EncodeAsync(scope, page[^1].IntercomUserId))) : null;
-        return ApiJson.Ok(new { type = "segment.user.list", segment = name, total_count = total, users = page, pages = new Pages(perPage, next) });
+        return (reader.GetInt64(0), users);
     }
 
     /// <summary>One page of members after a timeline id: ix_event_stats_by_name in order, each joined to its user by primary key.</summary>

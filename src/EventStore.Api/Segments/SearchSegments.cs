@@ -14,7 +14,8 @@ namespace EventStore.Api.Segments;
 
 /// <summary>
 /// A boolean query over segments: conditions ("did this event, with these filters") combined with
-/// and / or / not, written as set operations on user ids: a condition is one name's index range of
+/// and / or / not, evaluated on the node's segment index as bitmaps (<see cref="Members"/>, ADR 0020), or,
+/// without it, written as set operations on user ids: a condition is one name's index range of
 /// event_stats, and is INTERSECT, or is UNION, not is EXCEPT (from the workspace's users when nothing
 /// else bounds it). PostgreSQL computes the matching set once, with hashes, for the page and the count.
 /// </summary>
@@ -25,6 +26,9 @@ internal abstract record SegmentQuery
 
     /// <summary>Appends a query whose single column <c>id</c> is the set of matching user ids.</summary>
     public abstract void AppendSet(SqlBuilder sql, string tenant, long now);
+
+    /// <summary>The same set from the workspace's segment index, as a bitmap of user numbers (ADR 0020).</summary>
+    public abstract ulong[] Members(WorkspaceSegments segments, long now);
 
     /// <summary>Every user of the workspace: what a negation is taken from when nothing else bounds it.</summary>
     internal static void AppendUniverse(SqlBuilder sql, string tenant) =>
@@ -65,6 +69,31 @@ internal sealed record AllOf(IReadOnlyList<SegmentQuery> Children) : SegmentQuer
             sql.Append(")");
         }
     }
+
+    public override ulong[] Members(WorkspaceSegments segments, long now)
+    {
+        var positives = Children.Where(c => c is not NoneOf).ToList();
+        var set = positives.Count == 0 ? segments.Universe() : positives[0].Members(segments, now);
+        foreach (var child in positives.Skip(1))
+        {
+            var other = child.Members(segments, now);
+            for (var i = 0; i < set.Length; i++)
+            {
+                set[i] &= other[i];
+            }
+        }
+
+        foreach (var negative in Children.OfType<NoneOf>())
+        {
+            var other = negative.Inner.Members(segments, now);
+            for (var i = 0; i < set.Length; i++)
+            {
+                set[i] &= ~other[i];
+            }
+        }
+
+        return set;
+    }
 }
 
 internal sealed record AnyOf(IReadOnlyList<SegmentQuery> Children) : SegmentQuery
@@ -82,6 +111,21 @@ internal sealed record AnyOf(IReadOnlyList<SegmentQuery> Children) : SegmentQuer
 
         sql.Append(")");
     }
+
+    public override ulong[] Members(WorkspaceSegments segments, long now)
+    {
+        var set = Children[0].Members(segments, now);
+        foreach (var child in Children.Skip(1))
+        {
+            var other = child.Members(segments, now);
+            for (var i = 0; i < set.Length; i++)
+            {
+                set[i] |= other[i];
+            }
+        }
+
+        return set;
+    }
 }
 
 internal sealed record NoneOf(SegmentQuery Inner) : SegmentQuery
@@ -96,6 +140,18 @@ internal sealed record NoneOf(SegmentQuery Inner) : SegmentQuery
         Inner.AppendSet(sql, tenant, now);
         sql.Append(")");
     }
+
+    public override ulong[] Members(WorkspaceSegments segments, long now)
+    {
+        var set = segments.Universe();
+        var inner = Inner.Members(segments, now);
+        for (var i = 0; i < set.Length; i++)
+        {
+            set[i] &= ~inner[i];
+        }
+
+        return set;
+    }
 }
 
 internal sealed record DidEvent(string Name, SegmentFilter Filter) : SegmentQuery
@@ -108,6 +164,8 @@ internal sealed record DidEvent(string Name, SegmentFilter Filter) : SegmentQuer
         Filter.AppendSql(sql, "s", now);
         sql.Append(")");
     }
+
+    public override ulong[] Members(WorkspaceSegments segments, long now) => segments.Did(Name, Filter, now);
 }
 
 /// <summary>The search body: a query, or every rule it breaks, each naming its path (<c>query.and[2].count_gt</c>).</summary>
@@ -296,7 +354,7 @@ public static class SearchSegmentsEndpoint
 
     [WolverinePost("/segments/search")]
     [Authorize(Policy = Policies.ReadEvents)]
-    public static async Task<IResult> Post(HttpContext context, NpgsqlDataSource dataSource, PageCursors cursors, TimeProvider clock)
+    public static async Task<IResult> Post(HttpContext context, NpgsqlDataSource dataSource, SegmentIndex index, PageCursors cursors, TimeProvider clock)
     {
         var cancellation = context.RequestAborted;
         using var body = await RequestBody.ReadJsonAsync(context, MaxBodyBytes, cancellation);
@@ -320,11 +378,37 @@ public static class SearchSegmentsEndpoint
         }
 
         var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        var indexed = await index.ReadAsync(workspace, segments =>
+        {
+            var set = search.Query.Members(segments, now);
+            return (Total: WorkspaceSegments.Count(set), Ids: segments.Page(set, after, search.PerPage + 1));
+        }, cancellation);
+        var found = indexed.Result;
+        var (total, page, last) = indexed.Indexed
+            ? (found.Total, await IndexedPageAsync(dataSource, workspace, found.Ids.Take(search.PerPage).ToList(), cancellation),
+                found.Ids.Count > search.PerPage ? found.Ids[search.PerPage - 1] : null)
+            : await SqlPageAsync(dataSource, workspace, search, now, after, cancellation);
+
+        var next = last is null ? null : new { starting_after = await cursors.EncodeAsync(scope, last) };
+        return ApiJson.Ok(new { type = "user.list", total_count = total, users = page, pages = new Pages(search.PerPage, next) });
+    }
+
+    /// <summary>The users of a page the index chose, described from their snapshots (a user erased since is left out).</summary>
+    private static async Task<List<SearchUser>> IndexedPageAsync(NpgsqlDataSource dataSource, string workspace, List<string> ids, CancellationToken cancellation)
+    {
+        var identities = await SegmentCatalog.IdentitiesAsync(dataSource, workspace, ids, cancellation);
+        return [.. ids.Where(identities.ContainsKey).Select(id => new SearchUser(identities[id].UserId, identities[id].Email, id))];
+    }
+
+    /// <summary>Without the index (turned off, or the workspace over its memory limit): the set computed by PostgreSQL (<see cref="Query"/>).</summary>
+    private static async Task<(long Total, List<SearchUser> Page, string? Last)> SqlPageAsync(
+        NpgsqlDataSource dataSource, string workspace, SegmentSearch search, long now, string? after, CancellationToken cancellation)
+    {
         await using var batch = dataSource.CreateBatch();
         // The matching set is hashed in memory; at 100,000 users it outgrows the default work_mem, and PostgreSQL
         // would sort it on disk instead. Local to this batch's implicit transaction.
         batch.BatchCommands.Add(new NpgsqlBatchCommand("select set_config('work_mem', '32MB', true)"));
-        batch.BatchCommands.Add(Query(workspace, search.Query, now, after, search.PerPage + 1).ToBatchCommand());
+        batch.BatchCommands.Add(Query(workspace, search.Query!, now, after, search.PerPage + 1).ToBatchCommand());
         await using var reader = await batch.ExecuteReaderAsync(cancellation);
         await reader.NextResultAsync(cancellation);
         var users = new List<SearchUser>(search.PerPage + 1);
@@ -338,10 +422,7 @@ public static class SearchSegmentsEndpoint
             }
         }
 
-        var hasMore = users.Count > search.PerPage;
-        var page = hasMore ? users[..search.PerPage] : users;
-        var next = hasMore ? new { starting_after = await cursors.EncodeAsync(scope, page[^1].IntercomUserId) } : null;
-        return ApiJson.Ok(new { type = "user.list", total_count = total, users = page, pages = new Pages(search.PerPage, next) });
+        return users.Count > search.PerPage ? (total, users[..search.PerPage], users[search.PerPage - 1].IntercomUserId) : (total, users, null);
     }
 
     /// <summary>

@@ -75,6 +75,21 @@ internal static class SegmentCatalog
             : new Rejection(RejectionKind.NotFound, "not_found", $"No event named '{name.Value}' has been tracked in this workspace", "event_name");
     }
 
+    /// <summary>user_id and email of each of these users that still exists, by service id: one primary-key lookup per user.</summary>
+    public static async Task<Dictionary<string, (string? UserId, string? Email)>> IdentitiesAsync(
+        NpgsqlDataSource dataSource, string workspace, IReadOnlyList<string> ids, CancellationToken cancellation)
+    {
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        var rows = await Sql.ListAsync(dataSource, $"select id, data ->> 'UserId', data ->> 'Email' from {UserTable} where tenant_id = $1 and id = any($2)",
+            reader => (Id: reader.GetString(0), UserId: reader.IsDBNull(1) ? null : reader.GetString(1), Email: reader.IsDBNull(2) ? null : reader.GetString(2)),
+            cancellation, workspace, ids.ToArray());
+        return rows.ToDictionary(r => r.Id, r => (r.UserId, r.Email), StringComparer.Ordinal);
+    }
+
     /// <summary>Users, occurrences, first and last per name: an index-only scan of ix_event_stats_by_name.</summary>
     internal static SqlQuery StatsQuery(string workspace, IReadOnlyList<string> names)
     {

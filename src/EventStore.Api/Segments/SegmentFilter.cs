@@ -103,5 +103,68 @@ internal sealed class SegmentFilter
         }
     }
 
+    /// <summary>The filters as inclusive bounds at <paramref name="now"/>, for the in-memory index: the same comparisons as <see cref="AppendSql"/>.</summary>
+    public FilterBounds Bounds(long now)
+    {
+        var bounds = FilterBounds.Everything;
+        for (var i = 0; i < Criteria.Length; i++)
+        {
+            if (values[i] is not { } value)
+            {
+                continue;
+            }
+
+            var criterion = Criteria[i];
+            var operand = criterion.DaysAgo ? now - (value * SecondsPerDay) : value;
+            bounds = bounds.With(criterion.Column, criterion.Operator, operand);
+        }
+
+        return bounds;
+    }
+
     private sealed record Criterion(string Name, string Column, string Operator, long Max, bool DaysAgo);
+}
+
+/// <summary>What a <see cref="SegmentFilter"/> lets through, as inclusive ranges of count, first and last, and one excluded count.</summary>
+internal readonly record struct FilterBounds(long CountLow, long CountHigh, long? CountNot, long FirstLow, long FirstHigh, long LastLow, long LastHigh)
+{
+    public static FilterBounds Everything => new(long.MinValue, long.MaxValue, null, long.MinValue, long.MaxValue, long.MinValue, long.MaxValue);
+
+    public bool Holds(long count, long first, long last) =>
+        count >= CountLow && count <= CountHigh && count != CountNot &&
+        first >= FirstLow && first <= FirstHigh && last >= LastLow && last <= LastHigh;
+
+    /// <summary>These bounds narrowed by <c>column op operand</c>; a strict bound at the end of the range lets nothing through.</summary>
+    public FilterBounds With(string column, string op, long operand)
+    {
+        var (low, high) = column switch
+        {
+            "count" => (CountLow, CountHigh),
+            "first_at" => (FirstLow, FirstHigh),
+            _ => (LastLow, LastHigh),
+        };
+        var countNot = CountNot;
+        switch (op)
+        {
+            case ">":
+                (low, high) = operand == long.MaxValue ? (1, 0) : (Math.Max(low, operand + 1), high);
+                break;
+            case "<":
+                (low, high) = operand == long.MinValue ? (1, 0) : (low, Math.Min(high, operand - 1));
+                break;
+            case "=":
+                (low, high) = (Math.Max(low, operand), Math.Min(high, operand));
+                break;
+            default:
+                countNot = operand;
+                break;
+        }
+
+        return column switch
+        {
+            "count" => this with { CountLow = low, CountHigh = high, CountNot = countNot },
+            "first_at" => this with { FirstLow = low, FirstHigh = high },
+            _ => this with { LastLow = low, LastHigh = high },
+        };
+    }
 }

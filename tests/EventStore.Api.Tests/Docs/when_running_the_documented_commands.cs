@@ -33,7 +33,7 @@ public sealed class when_running_the_documented_commands
         ["dotnet out/EventStore.Api.dll tokens list --workspace acme"] = new(Output: "ios app"),
         ["dotnet out/EventStore.Api.dll tokens revoke tok_0123456789abcdef01234567"] = new(ExitCode: 1, Output: "No token has the id"),
         ["dotnet out/EventStore.Api.dll projections list"] = new(Output: "EventStats"),
-        ["dotnet out/EventStore.Api.dll projections rebuild"] = new(Output: "Rebuilt UserTimeline,EventNameCatalog,Timeline,EventStats,EventActivity (workspace all)."),
+        ["dotnet out/EventStore.Api.dll projections rebuild"] = new(Output: "Rebuilt UserTimeline,EventNameCatalog,Timeline,EventStats,EventActivity,SegmentChanges (workspace all)."),
         ["dotnet out/EventStore.Api.dll projections -p EventStats rebuild --workspace acme"] = new(Output: "Rebuilt EventStats (workspace acme)."),
         ["curl -s -i -X POST -H \"Authorization: Bearer $ADMIN\" \"http://localhost:8080/admin/projections/EventStats/rebuild?workspace=acme\""] =
             new(Output: "HTTP/1.1 202 Accepted"),

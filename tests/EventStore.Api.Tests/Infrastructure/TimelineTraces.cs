@@ -1,9 +1,9 @@
 namespace EventStore.Api.Tests.Infrastructure;
 
 /// <summary>What is left of one timeline in each table that can hold it.</summary>
-public sealed record Traces(long Events, long Streams, long Snapshots, long TimelineEntries, long EventStats, long Occurrences)
+public sealed record Traces(long Events, long Streams, long Snapshots, long TimelineEntries, long EventStats, long Occurrences, long SegmentChanges)
 {
-    public static readonly Traces None = new(0, 0, 0, 0, 0, 0);
+    public static readonly Traces None = new(0, 0, 0, 0, 0, 0, 0);
 }
 
 /// <summary>
@@ -24,11 +24,12 @@ public static class TimelineTraces
               (select count(*) from eventstore.mt_doc_usertimeline where tenant_id = $1 and id = $2),
               (select count(*) from eventstore.timeline_entries where tenant_id = $1 and timeline_id = $2),
               (select count(*) from eventstore.event_stats where tenant_id = $1 and timeline_id = $2),
-              (select count(*) from eventstore.occurrence_keys where tenant_id = $1 and (starts_with(id, $2 || '|') or starts_with(id, 'summary|' || $2 || '|')))]
+              (select count(*) from eventstore.occurrence_keys where tenant_id = $1 and (starts_with(id, $2 || '|') or starts_with(id, 'summary|' || $2 || '|'))),
+              (select count(*) from eventstore.segment_changes where tenant_id = $1 and timeline_id = $2)]
             """,
             workspace, timelineId);
         var c = counts.Single();
-        return new Traces(c[0], c[1], c[2], c[3], c[4], c[5]);
+        return new Traces(c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
     }
 
     /// <summary>
@@ -49,6 +50,9 @@ public static class TimelineTraces
               and not exists (select 1 from eventstore.mt_doc_usertimeline t where t.tenant_id = $1 and t.id = x.timeline_id)
             union all
             select 'event_stats ' || timeline_id from eventstore.event_stats x where tenant_id = $1
+              and not exists (select 1 from eventstore.mt_doc_usertimeline t where t.tenant_id = $1 and t.id = x.timeline_id)
+            union all
+            select 'segment_changes ' || timeline_id from eventstore.segment_changes x where tenant_id = $1 and timeline_id <> ''
               and not exists (select 1 from eventstore.mt_doc_usertimeline t where t.tenant_id = $1 and t.id = x.timeline_id)
             union all
             select 'occurrence ' || id from eventstore.occurrence_keys o where tenant_id = $1

@@ -25,7 +25,7 @@ public sealed class when_asking_for_projection_status(ApiFixture api) : IClassFi
         response.Status.ShouldBe(HttpStatusCode.OK, response.Body);
         ((string)response.Json["type"]!).ShouldBe("projection.list");
         var projections = response.Json["data"]!.AsArray();
-        projections.Select(p => (string)p!["name"]!).ShouldBe(["UserTimeline", "EventNameCatalog", "Timeline", "EventStats", "EventActivity"]);
+        projections.Select(p => (string)p!["name"]!).ShouldBe(["UserTimeline", "EventNameCatalog", "Timeline", "EventStats", "EventActivity", "SegmentChanges"]);
         foreach (var projection in projections)
         {
             var name = (string)projection!["name"]!;

@@ -21,8 +21,8 @@ public sealed class when_rebuilding_from_the_command_line(ApiFixture api) : ICla
 
         exitCode.ShouldBe(0, $"{output}\n{errors}");
         output.ShouldContain("UserTimeline: switched", customMessage: output);
-        output.ShouldContain("Timeline+EventStats+EventActivity: switched", customMessage: "the three tables are rebuilt in one pass: " + output);
-        output.ShouldMatch(@"Timeline\+EventStats\+EventActivity: \w+ [\d,]+/[\d,]+ \(\d+%\), [\d,]+/s", customMessage: "events done / total and the rate");
+        output.ShouldContain("Timeline+EventStats+EventActivity+SegmentChanges: switched", customMessage: "the four tables are rebuilt in one pass: " + output);
+        output.ShouldMatch(@"Timeline\+EventStats\+EventActivity\+SegmentChanges: \w+ [\d,]+/[\d,]+ \(\d+%\), [\d,]+/s", customMessage: "events done / total and the rate");
         ShouldAnswerAsBefore(await ReadAllAsync(api), before, "after `projections rebuild`");
     }
 

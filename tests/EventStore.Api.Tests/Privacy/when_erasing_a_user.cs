@@ -25,12 +25,12 @@ public sealed class when_erasing_a_user(ApiFixture api) : IClassFixture<ApiFixtu
     {
         var timelineId = await api.SeedUser("er-rows");
         var before = await api.TracesOf("acme", timelineId);
-        before.ShouldBe(new Traces(Events: 4, Streams: 1, Snapshots: 1, TimelineEntries: 2, EventStats: 2, Occurrences: 3),
+        before.ShouldBe(new Traces(Events: 4, Streams: 1, Snapshots: 1, TimelineEntries: 2, EventStats: 2, Occurrences: 3, SegmentChanges: 1),
             "seeding must have left a trace in every table, or the erasure proves nothing");
 
         (await api.Erase(new { user_id = "er-rows" })).Status.ShouldBe(HttpStatusCode.OK);
 
-        (await api.TracesOf("acme", timelineId)).ShouldBe(Traces.None, "events, stream, snapshot, timeline entries, stats and occurrence keys must all be gone");
+        (await api.TracesOf("acme", timelineId)).ShouldBe(Traces.None, "events, stream, snapshot, timeline entries, stats, occurrence keys and segment changes must all be gone");
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public sealed class when_operating_from_the_console(ConsoleService service, Chro
 
         await Expect(page.GetByRole(AriaRole.Region, new() { Name = "Health" })).ToContainTextAsync("Healthy");
         var projections = page.GetByRole(AriaRole.Table, new() { Name = "Projections" });
-        foreach (var name in new[] { "UserTimeline", "EventNameCatalog", "Timeline", "EventStats", "EventActivity" })
+        foreach (var name in new[] { "UserTimeline", "EventNameCatalog", "Timeline", "EventStats", "EventActivity", "SegmentChanges" })
         {
             await Expect(projections).ToContainTextAsync(name);
         }
