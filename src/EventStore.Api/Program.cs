@@ -87,7 +87,7 @@ var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "eventst
 builder.Services.AddSingleton(_ => dataSource);
 // Group commits' own pool (Tracking/EventCommitter.cs): their transactions leave no session state behind, so their
 // connections skip Npgsql's reset when they go back to the pool.
-builder.Services.AddKeyedSingleton(EventCommitter.ConnectionsKey, (_, _) => EventCommitter.Connections(connectionString));
+builder.Services.AddSingleton(_ => GroupCommitConnections.For(connectionString));
 builder.Services.AddSingleton<PageCursors>();
 builder.Services.AddSingleton<EventStore.Api.Segments.SegmentIndex>();
 builder.Services.AddHostedService<EventStore.Api.Segments.SegmentIndexRefresh>();

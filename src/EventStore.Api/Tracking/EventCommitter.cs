@@ -25,6 +25,26 @@ public sealed class GroupCommitOptions
 }
 
 /// <summary>
+/// A pool for group commits only, a type of its own so that nothing else is handed it. Nothing a group sets outlives its
+/// transaction (locks), so a connection needs no reset between groups: Npgsql's reset is a seven-statement query at the
+/// start of every group. Its sessions plan every statement generically (ADR 0012): group statements are keyed lookups
+/// and set-based writes over the group's arrays, which one plan fits whatever their sizes.
+/// </summary>
+public sealed class GroupCommitConnections(NpgsqlDataSource dataSource) : IAsyncDisposable
+{
+    public NpgsqlDataSource DataSource { get; } = dataSource;
+
+    public static GroupCommitConnections For(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString) { Name = "group-commits", ConnectionStringBuilder = { NoResetOnClose = true } };
+        builder.ConnectionStringBuilder.Options = $"{builder.ConnectionStringBuilder.Options} -c plan_cache_mode=force_generic_plan".Trim();
+        return new GroupCommitConnections(builder.Build());
+    }
+
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+}
+
+/// <summary>
 /// Group commit of track commands. Requests queue their commands on a lane; the lane's leader takes everything
 /// queued (up to a cap) while its previous transaction was committing, decides it with <see cref="TrackingBatch"/>
 /// and commits it in one transaction per workspace. Under load a transaction carries many events, so PostgreSQL's
@@ -44,15 +64,12 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
     private readonly Lane[] lanes;
     private readonly CancellationTokenSource stopping = new();
 
-    /// <summary>The service key of the committers' <see cref="NpgsqlDataSource"/>.</summary>
-    public const string ConnectionsKey = "group-commits";
-
     private readonly NpgsqlDataSource connections;
 
     public EventCommitter(IDocumentStore store, IOptions<TrackingRules> rules, IOptions<GroupCommitOptions> options, EventNameCatalogCache catalogs,
-        KnownTimelineIds timelineIds, [FromKeyedServices(ConnectionsKey)] NpgsqlDataSource connections, ILogger<EventCommitter> logger)
+        KnownTimelineIds timelineIds, GroupCommitConnections connections, ILogger<EventCommitter> logger)
     {
-        this.connections = connections;
+        this.connections = connections.DataSource;
         this.timelineIds = timelineIds;
         this.store = store;
         this.rules = rules;
@@ -60,19 +77,6 @@ public sealed class EventCommitter : IHostedService, IAsyncDisposable
         this.logger = logger;
         this.options = options.Value;
         lanes = [.. Enumerable.Range(0, Math.Max(1, this.options.Committers)).Select(_ => new Lane())];
-    }
-
-    /// <summary>
-    /// A pool for group commits only. Nothing a group sets outlives its transaction (locks), so a connection needs no
-    /// reset between groups: Npgsql's reset is a seven-statement query at the start of every group. Its sessions plan
-    /// every statement generically (ADR 0012): group statements are keyed lookups and set-based writes over the group's
-    /// arrays, which one plan fits whatever their sizes.
-    /// </summary>
-    public static NpgsqlDataSource Connections(string connectionString)
-    {
-        var builder = new NpgsqlDataSourceBuilder(connectionString) { Name = ConnectionsKey, ConnectionStringBuilder = { NoResetOnClose = true } };
-        builder.ConnectionStringBuilder.Options = $"{builder.ConnectionStringBuilder.Options} -c plan_cache_mode=force_generic_plan".Trim();
-        return builder.Build();
     }
 
     /// <summary>Queues commands of one workspace and completes when they are committed (or refused).</summary>

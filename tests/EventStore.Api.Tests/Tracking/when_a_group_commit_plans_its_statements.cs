@@ -1,7 +1,6 @@
 using EventStore.Api.Tests.Infrastructure;
 using EventStore.Api.Tracking;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace EventStore.Api.Tests.Tracking;
 
@@ -14,7 +13,7 @@ public sealed class when_a_group_commit_plans_its_statements(ApiFixture api) : I
     [Fact]
     public async Task uses_generic_plans_on_every_connection_of_the_committers_pool()
     {
-        var pool = api.Host.Services.GetRequiredKeyedService<NpgsqlDataSource>(EventCommitter.ConnectionsKey);
+        var pool = api.Host.Services.GetRequiredService<GroupCommitConnections>().DataSource;
         await using var command = pool.CreateCommand("show plan_cache_mode");
 
         (await command.ExecuteScalarAsync(TestContext.Current.CancellationToken)).ShouldBe("force_generic_plan", "set for the pool's sessions, not per group");
