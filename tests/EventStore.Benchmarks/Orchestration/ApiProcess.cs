@@ -7,7 +7,9 @@ namespace EventStore.Benchmarks.Orchestration;
 
 /// <summary>
 /// One running API process on 127.0.0.1 and a free port, started as <c>dotnet EventStore.Api.dll</c>; its start-up
-/// time is from process start to the first <c>GET /health/ready</c> answering 200.
+/// time is from process start to the first <c>GET /health/ready</c> answering 200. Everything it writes (warnings and
+/// errors, at the harness's log level) is kept in a file under the temporary directory, named when the process stops
+/// if it logged an error, so that a failed request in a run can be explained afterwards.
 /// </summary>
 internal sealed class ApiProcess : IAsyncDisposable
 {
@@ -17,11 +19,17 @@ internal sealed class ApiProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly Queue<string> _lastOutputLines = new();
+    private readonly StreamWriter _log;
+    private int _errorLines;
+    private bool _logClosed;
 
     private ApiProcess(Process process, Uri baseAddress)
     {
         _process = process;
         BaseAddress = baseAddress;
+        var logs = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "eventstore-benchmarks-logs")).FullName;
+        LogPath = Path.Combine(logs, $"api-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{process.Id}.log");
+        _log = new StreamWriter(LogPath) { AutoFlush = true };
         _process.OutputDataReceived += (_, e) => Remember(e.Data);
         _process.ErrorDataReceived += (_, e) => Remember(e.Data);
         _process.BeginOutputReadLine();
@@ -29,6 +37,9 @@ internal sealed class ApiProcess : IAsyncDisposable
     }
 
     public Uri BaseAddress { get; }
+
+    /// <summary>The file that keeps everything the process wrote.</summary>
+    public string LogPath { get; }
 
     public TimeSpan StartupTime { get; private set; }
 
@@ -95,6 +106,16 @@ internal sealed class ApiProcess : IAsyncDisposable
 
         ChildProcesses.Kill(_process);
         _process.Dispose();
+        lock (_lastOutputLines)
+        {
+            _logClosed = true;
+            _log.Dispose();
+        }
+
+        if (_errorLines > 0)
+        {
+            Console.WriteLine($"  API logged {_errorLines} error line(s); its output: {LogPath}");
+        }
     }
 
     private async Task WaitUntilReadyAsync(CancellationToken cancellation)
@@ -145,6 +166,13 @@ internal sealed class ApiProcess : IAsyncDisposable
 
         lock (_lastOutputLines)
         {
+            // In Production the API logs JSON lines ("LogLevel":"Error"); elsewhere the simple console format ("fail:").
+            _errorLines += IsError(line) ? 1 : 0;
+            if (!_logClosed)
+            {
+                _log.WriteLine(line);
+            }
+
             _lastOutputLines.Enqueue(line);
             while (_lastOutputLines.Count > OutputLinesKept)
             {
@@ -152,6 +180,10 @@ internal sealed class ApiProcess : IAsyncDisposable
             }
         }
     }
+
+    private static bool IsError(string line) =>
+        line.Contains("\"LogLevel\":\"Error\"", StringComparison.Ordinal) || line.Contains("\"LogLevel\":\"Critical\"", StringComparison.Ordinal)
+        || line.StartsWith("fail:", StringComparison.Ordinal) || line.StartsWith("crit:", StringComparison.Ordinal);
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
