@@ -240,13 +240,7 @@ public static class ErasedTimelineGuard
         var ids = existingTimelineIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         if (ids.Length > 0)
         {
-            // Marten reads the results of a batch in order, so a queued command must not return a result set, and
-            // must be a single statement: an INSERT ... SELECT that calls the guard once (a volatile call in a
-            // subquery is always evaluated) and, as the guard returns true or raises, never inserts anything.
-            session.QueueSqlCommand(
-                $"insert into {ServiceSecrets.Table.QualifiedName} (name, secret) select 'never', ''::bytea " +
-                $"from (select {FunctionName}(?, ?) as ok) guard where not guard.ok",
-                session.TenantId, ids);
+            CheckCalls.Queue(session, $"{FunctionName}(?, ?)", session.TenantId, ids);
         }
     }
 }

@@ -76,20 +76,12 @@ internal sealed record AllOf(IReadOnlyList<SegmentQuery> Children) : SegmentQuer
         var set = positives.Count == 0 ? segments.Universe() : positives[0].Members(segments, now);
         foreach (var child in positives.Skip(1))
         {
-            var other = child.Members(segments, now);
-            for (var i = 0; i < set.Length; i++)
-            {
-                set[i] &= other[i];
-            }
+            WorkspaceSegments.IntersectWith(set, child.Members(segments, now));
         }
 
         foreach (var negative in Children.OfType<NoneOf>())
         {
-            var other = negative.Inner.Members(segments, now);
-            for (var i = 0; i < set.Length; i++)
-            {
-                set[i] &= ~other[i];
-            }
+            WorkspaceSegments.ExceptWith(set, negative.Inner.Members(segments, now));
         }
 
         return set;
@@ -117,11 +109,7 @@ internal sealed record AnyOf(IReadOnlyList<SegmentQuery> Children) : SegmentQuer
         var set = Children[0].Members(segments, now);
         foreach (var child in Children.Skip(1))
         {
-            var other = child.Members(segments, now);
-            for (var i = 0; i < set.Length; i++)
-            {
-                set[i] |= other[i];
-            }
+            WorkspaceSegments.UnionWith(set, child.Members(segments, now));
         }
 
         return set;
@@ -144,12 +132,7 @@ internal sealed record NoneOf(SegmentQuery Inner) : SegmentQuery
     public override ulong[] Members(WorkspaceSegments segments, long now)
     {
         var set = segments.Universe();
-        var inner = Inner.Members(segments, now);
-        for (var i = 0; i < set.Length; i++)
-        {
-            set[i] &= ~inner[i];
-        }
-
+        WorkspaceSegments.ExceptWith(set, Inner.Members(segments, now));
         return set;
     }
 }

@@ -145,6 +145,33 @@ internal sealed class WorkspaceSegments
         return into;
     }
 
+    /// <summary>Keeps in <paramref name="set"/> the users also in <paramref name="other"/> (and).</summary>
+    public static void IntersectWith(ulong[] set, ulong[] other)
+    {
+        for (var i = 0; i < set.Length; i++)
+        {
+            set[i] &= other[i];
+        }
+    }
+
+    /// <summary>Adds to <paramref name="set"/> the users of <paramref name="other"/> (or).</summary>
+    public static void UnionWith(ulong[] set, ulong[] other)
+    {
+        for (var i = 0; i < set.Length; i++)
+        {
+            set[i] |= other[i];
+        }
+    }
+
+    /// <summary>Takes out of <paramref name="set"/> the users of <paramref name="other"/> (and not).</summary>
+    public static void ExceptWith(ulong[] set, ulong[] other)
+    {
+        for (var i = 0; i < set.Length; i++)
+        {
+            set[i] &= ~other[i];
+        }
+    }
+
     public static long Count(ulong[] set)
     {
         long count = 0;

@@ -52,10 +52,7 @@ public static class KnownStateCheck
     public static void Require(IDocumentSession session, IEnumerable<UserTimeline> timelines, string catalogVersion)
     {
         var ordered = timelines.DistinctBy(t => t.Id).OrderBy(t => t.Id, StringComparer.Ordinal).ToList();
-        // As ErasedTimelineGuard: a queued command must return no result set, so the call sits in an INSERT that never inserts.
-        session.QueueSqlCommand(
-            $"insert into {ServiceSecrets.Table.QualifiedName} (name, secret) select 'never', ''::bytea " +
-            $"from (select {FunctionName}(?, ?, ?, ?, ?, ?) as ok) guard where not guard.ok",
+        CheckCalls.Queue(session, $"{FunctionName}(?, ?, ?, ?, ?, ?)",
             session.TenantId, ordered.Select(t => t.Id).ToArray(), ordered.Select(t => t.UserId).ToArray(), ordered.Select(t => t.Email).ToArray(),
             EventNameCatalog.StreamKey, catalogVersion);
     }
